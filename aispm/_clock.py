@@ -1,0 +1,20 @@
+"""Injectable clocks: anything with a TTL or a timestamp takes one, so tests never sleep."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+"""Returns the current time as an aware UTC datetime."""
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def monotonic_ns() -> int:
+    """Monotonic nanoseconds, for durations."""
+    return time.perf_counter_ns()

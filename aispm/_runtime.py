@@ -1,0 +1,110 @@
+"""What every guard of one `Guard` shares: policy, mode, detectors, reporter, enforcement."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from ._telemetry import Reporter
+from .decisions import Action, Decision, Finding, Severity
+from .detectors import Detector
+from .errors import Blocked, GuardFailed
+from .policy import Policy
+from .principals import Session
+
+D = TypeVar("D", bound=Decision[Any])
+
+ENFORCED = "enforced"
+MONITORED = "monitored"
+RETURNED = "returned"
+
+GUARD_ERROR_DETECTOR = "aispm.guard_error"
+GUARD_FAILED_RULE = "guard.failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Configuration shared by the guards of one `Guard`; immutable after construction."""
+
+    policy: Policy
+    monitor: bool
+    reporter: Reporter
+    detectors: Mapping[str, Detector]
+    hash_key: bytes
+
+    def enforcement(self, *, explicit: bool) -> str:
+        """The ``aispm.enforcement`` value of a decision made through this entry point."""
+        if self.monitor:
+            return MONITORED
+        return RETURNED if explicit else ENFORCED
+
+    def fingerprint(self, text: str) -> str:
+        """Keyed hash of caught text: correlates repeats without revealing the text."""
+        data = text.encode("utf-8", "surrogatepass")
+        return hmac.new(self.hash_key, data, hashlib.sha256).hexdigest()[:16]
+
+    def with_fingerprints(self, text: str, findings: list[Finding]) -> tuple[Finding, ...]:
+        """Fill in the fingerprint of every located finding."""
+        return tuple(
+            replace(f, fingerprint=self.fingerprint(text[f.start : f.end]))
+            if f.start is not None and f.end is not None and not f.fingerprint
+            else f
+            for f in findings
+        )
+
+    def failure(self, cls: type[D], guard: str, error: BaseException, value: Any, empty: Any, duration_ns: int) -> D:
+        """The decision when a guard itself failed: deny with ``empty`` (fail closed) or allow ``value`` (fail open)."""
+        finding = Finding(
+            detector=GUARD_ERROR_DETECTOR,
+            category="guard_failure",
+            severity=Severity.HIGH,
+        )
+        closed = self.policy.fail_mode == "closed"
+        return cls(
+            action=Action.DENY if closed else Action.ALLOW,
+            guard=guard,
+            value=empty if closed else value,
+            findings=(finding,),
+            rule_ids=(GUARD_FAILED_RULE,),
+            reason=f"the {guard} guard failed ({type(error).__name__}); failed {self.policy.fail_mode}",
+            duration_ns=duration_ns,
+        )
+
+    def finish(
+        self,
+        decision: D,
+        *,
+        start_time_ns: int,
+        session: Session | None,
+        explicit: bool,
+        attributes: dict[str, Any] | None = None,
+        error: BaseException | None = None,
+    ) -> D:
+        """Report ``decision``; unless explicit or monitoring, raise when it does not allow.
+
+        Raises:
+            GuardFailed: The guard failed (``error``) and failed closed.
+            Blocked: The decision does not allow the call.
+        """
+        self.reporter.report(
+            decision,
+            start_time_ns=start_time_ns,
+            enforcement=self.enforcement(explicit=explicit),
+            session=session,
+            attributes=attributes,
+            error=error,
+        )
+        if not explicit and not self.monitor and not decision.allowed:
+            if error is not None:
+                raise GuardFailed(decision) from error
+            raise Blocked(decision)
+        return decision
+
+
+def wall_clock_ns() -> int:
+    """Epoch nanoseconds, for span start times."""
+    return time.time_ns()

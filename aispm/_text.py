@@ -1,0 +1,295 @@
+"""The engine shared by the prompt guard and the output scanner: detect, decide, redact.
+
+Evaluation is pure and synchronous; the guards wrap it with reporting and
+enforcement. Structured values (the arguments of a protected function, what it
+returns) are walked once, each string leaf evaluated, and one decision made
+for the whole value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from time import perf_counter_ns as _perf
+from typing import Any, cast
+
+from ._redact import redact
+from ._runtime import Runtime, wall_clock_ns
+from .decisions import Action, Finding, Severity, TextDecision, combine
+from .detectors import Detector, ScanText
+from .policy import GuardPolicy, Rule
+from .principals import Session, current_session
+
+TEXT_TOO_LARGE = "limits.text_too_large"
+STRUCTURE_TOO_LARGE = "limits.structure_too_large"
+UNREDACTABLE = "output.unredactable_value"
+
+
+@dataclass(frozen=True, slots=True)
+class _KeywordRule:
+    rule: Rule
+    keywords: tuple[str, ...]  # folded like ScanText.folded
+
+
+class TextEngine:
+    """Detection and policy for one text guard. Built once, at guard construction."""
+
+    __slots__ = ("_detectors", "_keyword_rules", "_detector_rules", "_policy", "_rt", "guard")
+
+    def __init__(self, guard: str, runtime: Runtime, policy: GuardPolicy) -> None:
+        self.guard = guard
+        self._rt = runtime
+        self._policy = policy
+        self._detectors: tuple[Detector, ...] = tuple(runtime.detectors[d] for d in policy.detectors)
+        self._keyword_rules = tuple(
+            _KeywordRule(r, tuple(ScanText(k).folded for k in r.keywords)) for r in policy.rules if r.keywords
+        )
+        self._detector_rules = tuple(r for r in policy.rules if r.detectors)
+
+    # -- one text --------------------------------------------------------------
+
+    def evaluate(self, text: str, *, source: str | None, session: Session | None) -> TextDecision:
+        """Decide about one text, without reporting. Pure."""
+        policy = self._policy
+        if not policy.enabled:
+            return TextDecision(Action.ALLOW, self.guard, text)
+        if len(text) > self._rt.policy.limits.max_text_chars:
+            finding = Finding(detector=TEXT_TOO_LARGE, category="limits", severity=Severity.HIGH)
+            return TextDecision(
+                Action.DENY, self.guard, "", (finding,), (TEXT_TOO_LARGE,), reason="text exceeds limits.max_text_chars"
+            )
+        scan = ScanText(text)
+        findings: list[Finding] = []
+        for detector in self._detectors:
+            findings.extend(detector.detect(scan))
+        fired: list[Rule] = []
+        roles = session.roles if session is not None else frozenset()
+        for kw in self._keyword_rules:
+            if _applies(kw.rule, roles, source):
+                folded = scan.folded
+                for keyword in kw.keywords:
+                    at = folded.find(keyword)
+                    if at >= 0:
+                        start, end = scan.span_to_original(at, at + len(keyword))
+                        findings.append(
+                            Finding(detector=kw.rule.id, category="policy_rule", severity=Severity.MEDIUM, start=start, end=end)
+                        )
+                        fired.append(kw.rule)
+                        break
+        if not findings:
+            return TextDecision(Action.ALLOW, self.guard, text)
+        if self._detector_rules:
+            found = {f.detector for f in findings}
+            fired.extend(
+                r for r in self._detector_rules if _applies(r, roles, source) and not found.isdisjoint(r.detectors)
+            )
+        return self._decide(text, findings, fired, roles)
+
+    def _decide(self, text: str, findings: list[Finding], fired: list[Rule], roles: frozenset[str]) -> TextDecision:
+        action = Action.ALLOW
+        rule_ids: dict[str, None] = {}
+        to_redact: list[Finding] = []
+        rule_actions = {r.id: r.action for r in fired}
+        for finding in findings:
+            finding_action = rule_actions.get(finding.detector) or self._action_for(finding, roles)
+            if finding_action is Action.REDACT:
+                to_redact.append(finding)
+            if finding_action is not Action.ALLOW:
+                rule_ids[finding.detector] = None
+                action = max(action, finding_action)
+        for rule in fired:
+            rule_ids[rule.id] = None
+            action = max(action, rule.action)
+        located = self._rt.with_fingerprints(text, findings)
+        if action is Action.ALLOW:
+            return TextDecision(action, self.guard, text, located)
+        if action is Action.REDACT:
+            value = redact(text, to_redact)
+            reason = f"{len(to_redact)} finding(s) redacted"
+        else:
+            value = ""
+            reason = "content not permitted by policy" if action is Action.DENY else "content needs approval"
+        return TextDecision(action, self.guard, value, located, tuple(rule_ids), reason)
+
+    def _action_for(self, finding: Finding, roles: frozenset[str]) -> Action:
+        policy = self._policy
+        base = policy.detector_actions.get(finding.detector) or policy.actions[finding.severity]
+        if not policy.roles or not roles:
+            return base
+        granted = [
+            o.detector_actions.get(finding.detector) or o.actions.get(finding.severity)
+            for role, o in policy.roles.items()
+            if role in roles
+        ]
+        candidates = [a for a in granted if a is not None]
+        return min(candidates) if candidates else base
+
+    # -- structured values ------------------------------------------------------
+
+    def evaluate_value(
+        self, value: Any, *, source: str | None, session: Session | None, objects: bool = True
+    ) -> tuple[TextDecision, Any]:
+        """Decide about every string inside ``value``; return the decision and the value to pass on.
+
+        Strings in lists, tuples, sets and mappings (keys and values) are
+        scanned and, on a redact, rebuilt. Bytes and other objects are scanned
+        through their text, but cannot be rebuilt: if they need redacting, the
+        decision is a deny; with ``objects=False`` other objects are skipped.
+        Finding offsets are relative to their string.
+        """
+        limits = self._rt.policy.limits
+        walker = _Walker(self, source, session, limits.max_depth, limits.max_items, objects)
+        try:
+            new_value = walker.walk(value, 0)
+        except _TooLarge:
+            finding = Finding(detector=STRUCTURE_TOO_LARGE, category="limits", severity=Severity.HIGH)
+            return (
+                TextDecision(Action.DENY, self.guard, "", (finding,), (STRUCTURE_TOO_LARGE,), "value exceeds limits"),
+                None,
+            )
+        if not walker.decisions:
+            return TextDecision(Action.ALLOW, self.guard, ""), value
+        decision = cast(TextDecision, combine(walker.decisions, value=""))
+        if decision.action is Action.REDACT:
+            if walker.unredactable:
+                finding = Finding(detector=UNREDACTABLE, category="limits", severity=Severity.HIGH)
+                decision = TextDecision(
+                    Action.DENY,
+                    self.guard,
+                    "",
+                    (*decision.findings, finding),
+                    (*decision.rule_ids, UNREDACTABLE),
+                    "a value that needs redacting cannot be rebuilt",
+                )
+                return decision, None
+            return decision, new_value
+        return decision, (value if decision.allowed else None)
+
+
+def _applies(rule: Rule, roles: frozenset[str], source: str | None) -> bool:
+    if rule.roles and roles.isdisjoint(rule.roles):
+        return False
+    if rule.unless_roles and not roles.isdisjoint(rule.unless_roles):
+        return False
+    return not (rule.sources and source not in rule.sources)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Walker:
+    __slots__ = ("_engine", "_items", "_max_depth", "_max_items", "_objects", "_session", "_source", "decisions",
+                 "unredactable")
+
+    def __init__(
+        self,
+        engine: TextEngine,
+        source: str | None,
+        session: Session | None,
+        max_depth: int,
+        max_items: int,
+        objects: bool,
+    ) -> None:
+        self._objects = objects
+        self._engine = engine
+        self._source = source
+        self._session = session
+        self._max_depth = max_depth
+        self._max_items = max_items
+        self._items = 0
+        self.decisions: list[TextDecision] = []
+        self.unredactable = False
+
+    def _text(self, text: str) -> str:
+        self._items += 1
+        if self._items > self._max_items:
+            raise _TooLarge
+        decision = self._engine.evaluate(text, source=self._source, session=self._session)
+        if decision.findings or decision.action is not Action.ALLOW:
+            self.decisions.append(decision)
+        return decision.value if decision.action is not Action.ALLOW else text
+
+    def walk(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            return self._text(value)
+        if value is None or isinstance(value, (bool, int, float, complex)):
+            return value
+        container = isinstance(value, (Mapping, list, tuple, set, frozenset))
+        if container and depth >= self._max_depth:
+            raise _TooLarge
+        if isinstance(value, Mapping):
+            items = [(self.walk(k, depth + 1), self.walk(v, depth + 1)) for k, v in value.items()]
+            return _rebuild(value, dict(items), self)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items_list = [self.walk(v, depth + 1) for v in value]
+            return _rebuild(value, items_list, self)
+        if isinstance(value, (bytes, bytearray)):
+            text = bytes(value).decode("utf-8", "replace")
+        elif self._objects:
+            text = str(value)
+        else:
+            return value
+        if self._text(text) != text:
+            self.unredactable = True
+        return value
+
+
+def _rebuild(original: Any, items: Any, walker: _Walker) -> Any:
+    kind = type(original)
+    try:
+        if kind in (dict, list, tuple, set, frozenset):
+            return kind(items)
+        if isinstance(original, tuple) and hasattr(original, "_fields"):  # namedtuple
+            return kind(*items)
+        return kind(items)
+    except Exception:
+        walker.unredactable = True
+        return original
+
+
+class TextGuardBase:
+    """Reporting and enforcement around a `TextEngine`; the base of PromptGuard and OutputScanner."""
+
+    __slots__ = ("_engine", "_rt")
+
+    def __init__(self, engine: TextEngine, runtime: Runtime) -> None:
+        self._engine = engine
+        self._rt = runtime
+
+    def _run(self, text: Any, *, source: str | None, explicit: bool, attributes: dict[str, Any]) -> TextDecision:
+        if not isinstance(text, str):
+            raise TypeError(f"expected str, got {type(text).__name__}; decode bytes and convert objects first")
+        start = wall_clock_ns()
+        session = current_session()
+        t0 = _perf()
+        try:
+            decision = self._engine.evaluate(text, source=source, session=session)
+        except Exception as exc:  # fail closed: any guard error becomes a decision
+            decision = self._rt.failure(TextDecision, self._engine.guard, exc, text, "", _perf() - t0)
+            return self._rt.finish(decision, start_time_ns=start, session=session, explicit=explicit,
+                                   attributes=attributes, error=exc)
+        decision = _with_duration(decision, _perf() - t0)
+        return self._rt.finish(decision, start_time_ns=start, session=session, explicit=explicit, attributes=attributes)
+
+    def _run_value(self, value: Any, *, source: str | None, attributes: dict[str, Any], objects: bool = True) -> Any:
+        """Enforce on a structured value; return what may flow on (monitor mode: ``value`` unchanged)."""
+        start = wall_clock_ns()
+        session = current_session()
+        t0 = _perf()
+        try:
+            decision, new_value = self._engine.evaluate_value(value, source=source, session=session, objects=objects)
+        except Exception as exc:
+            decision = self._rt.failure(TextDecision, self._engine.guard, exc, "", "", _perf() - t0)
+            self._rt.finish(decision, start_time_ns=start, session=session, explicit=False,
+                            attributes=attributes, error=exc)
+            return value
+        decision = _with_duration(decision, _perf() - t0)
+        self._rt.finish(decision, start_time_ns=start, session=session, explicit=False, attributes=attributes)
+        return value if self._rt.monitor else new_value
+
+
+def _with_duration(decision: TextDecision, duration_ns: int) -> TextDecision:
+    return TextDecision(decision.action, decision.guard, decision.value, decision.findings, decision.rule_ids,
+                        decision.reason, duration_ns)
+

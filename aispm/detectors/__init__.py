@@ -1,0 +1,50 @@
+"""Detectors: the low-level tier. They find; they never decide.
+
+.. warning::
+   A detector enforces nothing. Use ``aispm.Guard``: the policy turns findings
+   into decisions, and the guard reports and enforces them.
+
+Every built-in detector is listed in ``BUILTIN`` by its stable id. Detectors
+are built (and their patterns compiled) when a guard is constructed, never at
+import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from . import injection, pii, secrets
+from ._normalize import ScanText
+from ._pattern import PatternDetector
+from ._protocol import Detector
+
+__all__ = ["BUILTIN", "Detector", "PatternDetector", "ScanText", "build", "luhn_valid"]
+
+luhn_valid = pii.luhn_valid
+
+BUILTIN: Mapping[str, Callable[[], Detector]] = MappingProxyType(
+    {
+        "injection.instruction_override": injection.instruction_override,
+        "injection.jailbreak": injection.jailbreak,
+        "injection.system_prompt_extraction": injection.system_prompt_extraction,
+        "obfuscation.invisible_characters": injection.invisible_characters,
+        "pii.credit_card": pii.credit_card,
+        "pii.email": pii.email,
+        "pii.phone": pii.phone,
+        "pii.us_ssn": pii.us_ssn,
+        "secrets.aws_access_key": secrets.aws_access_key,
+        "secrets.github_token": secrets.github_token,
+        "secrets.private_key": secrets.private_key,
+    }
+)
+"""Factories of the built-in detectors, by id."""
+
+
+def build(detector_id: str) -> Detector:
+    """Build the built-in detector with this id.
+
+    Raises:
+        KeyError: When no built-in detector has this id.
+    """
+    return BUILTIN[detector_id]()

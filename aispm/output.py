@@ -1,0 +1,198 @@
+"""`OutputScanner`: what leaves the model, whole or as a stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from dataclasses import replace
+from time import perf_counter_ns
+from typing import cast
+
+from . import semconv
+from ._runtime import Runtime, wall_clock_ns
+from ._text import TextEngine, TextGuardBase
+from .decisions import Action, TextDecision, combine
+from .principals import Session, current_session
+
+__all__ = ["OutputScanner", "StreamScan"]
+
+HOLDBACK = 128
+"""Characters held back at the end of a stream so a secret split across chunks is still caught."""
+
+_BATCH = 64  # emit in batches of at least this many characters: fewer scans per stream
+
+
+class OutputScanner(TextGuardBase):
+    """Finds and redacts PII and secrets in what the model (or a function) returns.
+
+    Get it as ``guard.output``. ``scan`` is the explicit tier and never raises;
+    ``scan_stream`` enforces as it goes.
+    """
+
+    __slots__ = ()
+
+    def scan(self, text: str) -> TextDecision:
+        """Scan a complete response.
+
+        Returns:
+            The decision; ``decision.text`` is the redacted text (empty on a deny).
+
+        Raises:
+            TypeError: ``text`` is not a ``str``.
+        """
+        attributes = {semconv.TEXT_LENGTH: len(text) if isinstance(text, str) else 0}
+        return self._run(text, source=None, explicit=True, attributes=attributes)
+
+    async def ascan(self, text: str) -> TextDecision:
+        """Async twin of `scan`."""
+        return self.scan(text)
+
+    def scan_stream(self, chunks: Iterable[str]) -> Iterator[str]:
+        """Yield the redacted text of a stream of text chunks, as it flows.
+
+        The last `HOLDBACK` characters are held until more text arrives, so a
+        secret split across chunks is still caught. One decision (one span)
+        covers the whole stream. In enforce mode a deny raises `aispm.Blocked`
+        mid-stream; in monitor mode the chunks pass unchanged.
+
+        Raises:
+            Blocked: The policy denies the stream (enforce mode).
+            TypeError: A chunk is not a ``str``.
+        """
+        scan = self.open_stream()
+        for chunk in chunks:
+            out = scan.feed(chunk)
+            if out:
+                yield out
+        out = scan.close()
+        if out:
+            yield out
+
+    async def ascan_stream(self, chunks: AsyncIterable[str]) -> AsyncIterator[str]:
+        """Async twin of `scan_stream`."""
+        scan = self.open_stream()
+        async for chunk in chunks:
+            out = scan.feed(chunk)
+            if out:
+                yield out
+        out = scan.close()
+        if out:
+            yield out
+
+    def open_stream(self) -> StreamScan:
+        """Start scanning a stream by hand: ``feed`` each chunk, then ``close``."""
+        return StreamScan(self._engine, self._rt, current_session())
+
+
+class StreamScan:
+    """The state of one scanned stream. Feed text chunks; emit what is safe to pass on."""
+
+    __slots__ = ("_buffer", "_closed", "_consumed", "_decisions", "_elapsed", "_emitted", "_engine", "_failed",
+                 "_rt", "_session", "_start")
+
+    def __init__(self, engine: TextEngine, runtime: Runtime, session: Session | None) -> None:
+        self._engine = engine
+        self._rt = runtime
+        self._session = session
+        self._buffer = ""
+        self._consumed = 0  # characters of the stream before the buffer
+        self._decisions: list[TextDecision] = []
+        self._emitted: list[str] = []
+        self._elapsed = 0
+        self._start = wall_clock_ns()
+        self._closed = False
+        self._failed = False  # the guard failed open: the rest of the stream passes unscanned
+
+    def feed(self, chunk: str) -> str:
+        """Add a chunk; return the text that may be passed on now (possibly empty).
+
+        Raises:
+            Blocked: The policy denies the stream (enforce mode).
+            TypeError: ``chunk`` is not a ``str``.
+        """
+        if not isinstance(chunk, str):
+            raise TypeError(f"stream chunks must be str, got {type(chunk).__name__}")
+        if self._closed:
+            raise RuntimeError("stream already closed")
+        if self._failed:
+            return chunk
+        self._buffer += chunk
+        if self._rt.monitor:
+            if len(self._buffer) >= HOLDBACK + _BATCH:
+                self._release(final=False)
+            return chunk
+        if len(self._buffer) < HOLDBACK + _BATCH:
+            return ""
+        return self._release(final=False)
+
+    def close(self) -> str:
+        """End the stream: scan what is held back, report the one decision, return the last text.
+
+        Raises:
+            Blocked: The policy denies the stream (enforce mode).
+        """
+        if self._closed or self._failed:
+            self._closed = True
+            return ""
+        out = self._release(final=True)
+        self._closed = True
+        if not self._failed:
+            self._report()
+        return "" if self._rt.monitor else out
+
+    def _release(self, *, final: bool) -> str:
+        t0 = perf_counter_ns()
+        buffer = self._buffer
+        try:
+            if final:
+                cut = len(buffer)
+            else:
+                cut = len(buffer) - HOLDBACK
+                whole = self._engine.evaluate(buffer, source=None, session=self._session)
+                for f in whole.findings:  # never cut through something found
+                    if f.start is not None and f.end is not None and f.start < cut < f.end:
+                        cut = f.start
+            decision = self._engine.evaluate(buffer[:cut], source=None, session=self._session)
+        except Exception as exc:  # fail closed (raises), or open: pass the text on unscanned
+            self._elapsed += perf_counter_ns() - t0
+            self._fail(exc)
+            self._buffer = ""
+            self._consumed += len(buffer)
+            return buffer
+        self._elapsed += perf_counter_ns() - t0
+        if decision.findings or decision.action is not Action.ALLOW:
+            shift = self._consumed
+            findings = tuple(
+                replace(f, start=f.start + shift, end=cast(int, f.end) + shift) if f.start is not None else f
+                for f in decision.findings
+            )
+            self._decisions.append(replace(decision, findings=findings))
+        self._buffer = buffer[cut:]
+        self._consumed += cut
+        if not decision.allowed and not self._rt.monitor:
+            self._closed = True
+            self._report()  # raises Blocked
+        self._emitted.append(decision.value)
+        return decision.value
+
+    def _fail(self, exc: Exception) -> None:
+        failed = self._rt.failure(TextDecision, self._engine.guard, exc, "", "", 0)
+        self._decisions.append(failed)
+        self._failed = True
+        self._report(error=exc)
+
+    def _report(self, error: BaseException | None = None) -> None:
+        if self._decisions:
+            decision = cast(TextDecision, combine(self._decisions, value="".join(self._emitted)))
+        else:
+            decision = TextDecision(Action.ALLOW, self._engine.guard, "".join(self._emitted))
+        decision = replace(decision, duration_ns=self._elapsed)
+        self._rt.finish(
+            decision,
+            start_time_ns=self._start,
+            session=self._session,
+            explicit=False,
+            attributes={semconv.STREAM: True, semconv.TEXT_LENGTH: self._consumed + len(self._buffer)},
+            error=error,
+        )
+
+

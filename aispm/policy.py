@@ -1,0 +1,349 @@
+"""The policy document: one pydantic model for every guard, loaded from YAML, TOML, JSON or a dict.
+
+A policy names detectors by id and maps what they find to actions::
+
+    prompt:
+      detectors: [injection.instruction_override, injection.jailbreak]
+      actions: {high: deny, critical: deny}
+      rules:
+        - id: prompt.database_operations
+          keywords: ["drop table", "delete from"]
+          action: deny
+          unless_roles: [admin]
+    output:
+      roles:
+        compliance: {actions: {medium: allow}}     # may see e-mail addresses and phone numbers
+    tools:
+      allow: ["search_*", "get_*"]
+      risk_actions: {destructive: deny}
+
+Every section has safe defaults, so ``Policy()`` is the policy of ``Guard()``.
+Unknown keys are errors (a typo must not silently weaken a policy).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .decisions import Action, Severity
+from .errors import MissingExtraError, PolicyError, PolicyIssue
+
+__all__ = [
+    "GuardPolicy",
+    "Limits",
+    "OutputPolicy",
+    "Policy",
+    "PromptPolicy",
+    "RoleOverride",
+    "Rule",
+    "ToolPolicy",
+    "ToolSpec",
+]
+
+_ID = r"^[a-z0-9_]+(?:[.-][a-z0-9_]+)*$"
+DetectorId = Annotated[str, Field(pattern=_ID, description="Dotted detector id, e.g. pii.email")]
+RuleId = Annotated[str, Field(pattern=_ID, description="Dotted rule id, e.g. prompt.database_operations")]
+
+SOURCES = ("user", "system", "tool", "retrieval", "agent", "model")
+"""Where a checked text came from; everything but ``user`` and ``system`` is untrusted."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, use_enum_values=False)
+
+
+class Rule(_Model):
+    """A policy rule that raises the action when it matches.
+
+    A rule matches when one of its ``keywords`` occurs in the normalised text
+    (case-insensitive, Unicode-folded) or one of its ``detectors`` found
+    something; ``roles`` and ``unless_roles`` limit whom it applies to.
+    Rules only ever make a decision stricter.
+    """
+
+    id: RuleId
+    action: Action
+    description: str = ""
+    keywords: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = ()
+    detectors: tuple[DetectorId, ...] = ()
+    sources: tuple[Literal["user", "system", "tool", "retrieval", "agent", "model"], ...] = Field(
+        default=(), description="Apply only to texts from these sources (prompt guard); empty means all."
+    )
+    roles: tuple[str, ...] = Field(default=(), description="Apply only to users with one of these roles.")
+    unless_roles: tuple[str, ...] = Field(default=(), description="Never apply to users with one of these roles.")
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> Rule:
+        if not self.keywords and not self.detectors:
+            raise ValueError("a rule needs keywords or detectors to match on")
+        return self
+
+
+class RoleOverride(_Model):
+    """Actions for users with a role; where several roles apply, the most permissive wins."""
+
+    actions: dict[Severity, Action] = Field(default_factory=dict)
+    detector_actions: dict[DetectorId, Action] = Field(default_factory=dict)
+
+
+_DEFAULT_ACTIONS = {
+    Severity.INFO: Action.ALLOW,
+    Severity.LOW: Action.ALLOW,
+    Severity.MEDIUM: Action.ALLOW,
+    Severity.HIGH: Action.DENY,
+    Severity.CRITICAL: Action.DENY,
+}
+_REDACT_ACTIONS = dict.fromkeys(Severity, Action.REDACT) | {Severity.INFO: Action.ALLOW}
+
+
+class GuardPolicy(_Model):
+    """Policy of a text guard: which detectors run and what their findings lead to."""
+
+    _default_actions: ClassVar[Mapping[Severity, Action]] = _DEFAULT_ACTIONS
+
+    enabled: bool = True
+    detectors: tuple[DetectorId, ...] = ()
+    actions: dict[Severity, Action] = Field(
+        default_factory=dict,
+        description="Action per finding severity; severities left out keep the guard's default.",
+    )
+    detector_actions: dict[DetectorId, Action] = Field(
+        default_factory=dict, description="Action per detector id; wins over `actions`."
+    )
+    rules: tuple[Rule, ...] = ()
+    roles: dict[str, RoleOverride] = Field(default_factory=dict, description="Per-role overrides.")
+
+    @field_validator("actions")
+    @classmethod
+    def _complete_actions(cls, value: dict[Severity, Action]) -> dict[Severity, Action]:
+        return {**cls._default_actions, **value}
+
+    @model_validator(mode="after")
+    def _unique_rule_ids(self) -> GuardPolicy:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"duplicate rule id {rule.id!r}")
+            seen.add(rule.id)
+        return self
+
+
+class PromptPolicy(GuardPolicy):
+    """Prompt guard: injection and jailbreak detectors; high and critical findings deny."""
+
+    detectors: tuple[DetectorId, ...] = (
+        "injection.instruction_override",
+        "injection.jailbreak",
+        "injection.system_prompt_extraction",
+        "obfuscation.invisible_characters",
+    )
+    actions: dict[Severity, Action] = Field(default_factory=lambda: dict(_DEFAULT_ACTIONS))
+
+
+class OutputPolicy(GuardPolicy):
+    """Output scanner: PII and secret detectors; every finding above info is redacted."""
+
+    _default_actions: ClassVar[Mapping[Severity, Action]] = _REDACT_ACTIONS
+
+    detectors: tuple[DetectorId, ...] = (
+        "pii.email",
+        "pii.phone",
+        "pii.credit_card",
+        "pii.us_ssn",
+        "secrets.aws_access_key",
+        "secrets.github_token",
+        "secrets.private_key",
+    )
+    actions: dict[Severity, Action] = Field(default_factory=lambda: dict(_REDACT_ACTIONS))
+
+
+RISK_LEVELS = ("read", "write", "destructive", "financial", "external_communication")
+"""The built-in tool risk levels; a policy may add its own in ``tools.risk_actions``."""
+
+
+class ToolSpec(_Model):
+    """What the policy says about one tool."""
+
+    risk: str | None = Field(default=None, description="Risk level; wins over the one the code declares.")
+    roles: tuple[str, ...] = Field(default=(), description="The user needs one of these roles.")
+
+
+class AgentTools(_Model):
+    """Which tools an agent may call (glob patterns)."""
+
+    allow: tuple[str, ...] = ("*",)
+    deny: tuple[str, ...] = ()
+
+
+class ToolPolicy(_Model):
+    """Policy of the tool authorizer."""
+
+    enabled: bool = True
+    unknown: Action = Field(
+        default=Action.DENY,
+        description="Action for tools neither declared here, matched by `allow`, nor registered with @guard.tool.",
+    )
+    allow: tuple[str, ...] = Field(default=(), description="Glob patterns; when set, only matching tools may run.")
+    deny: tuple[str, ...] = Field(default=(), description="Glob patterns of tools that never run.")
+    default_risk: str = "write"
+    risk_actions: dict[str, Action] = Field(
+        default_factory=lambda: {
+            "read": Action.ALLOW,
+            "write": Action.ALLOW,
+            "destructive": Action.REQUIRE_APPROVAL,
+            "financial": Action.REQUIRE_APPROVAL,
+            "external_communication": Action.REQUIRE_APPROVAL,
+        }
+    )
+    tools: dict[str, ToolSpec] = Field(default_factory=dict)
+    agents: dict[str, AgentTools] = Field(
+        default_factory=dict, description="Per-agent allow/deny; every agent in the chain must allow."
+    )
+
+    @model_validator(mode="after")
+    def _risks_are_declared(self) -> ToolPolicy:
+        risks = {self.default_risk} | {s.risk for s in self.tools.values() if s.risk is not None}
+        missing = sorted(risks - set(self.risk_actions))
+        if missing:
+            raise ValueError(f"risk levels {missing} have no entry in risk_actions")
+        return self
+
+
+class Limits(_Model):
+    """Bounds on what a guard will look at; beyond them it denies (fails closed)."""
+
+    max_text_chars: int = Field(default=1_000_000, gt=0, description="Longer texts are denied unscanned.")
+    max_depth: int = Field(default=8, ge=1, le=64, description="Nesting depth scanned in structured values.")
+    max_items: int = Field(default=10_000, gt=0, description="String leaves scanned in one structured value.")
+
+
+class Policy(_Model):
+    """The whole policy: one document for every guard.
+
+    Build it with ``Policy()`` (safe defaults), ``Policy.model_validate(data)``
+    or ``Policy.from_file(path)``.
+    """
+
+    version: Literal[1] = 1
+    mode: Literal["enforce", "monitor"] = "enforce"
+    fail_mode: Literal["closed", "open"] = Field(
+        default="closed", description="What a guard decides when it fails: deny (closed) or allow (open)."
+    )
+    limits: Limits = Field(default_factory=Limits)
+    prompt: PromptPolicy = Field(default_factory=PromptPolicy)
+    output: OutputPolicy = Field(default_factory=OutputPolicy)
+    tools: ToolPolicy = Field(default_factory=ToolPolicy)
+
+    @classmethod
+    def from_data(cls, data: Any, *, source: str = "<data>", lines: Mapping[tuple[str, ...], int] | None = None) -> Policy:
+        """Validate a parsed document.
+
+        Raises:
+            PolicyError: With one issue per problem, each with its field path
+                (and line, when ``lines`` maps paths to lines).
+        """
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            issues = [_issue(err, lines or {}) for err in exc.errors(include_url=False)]
+            raise PolicyError(f"invalid policy {source}", issues) from None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Policy:
+        """Load and validate a policy file: ``.yaml``/``.yml`` (needs ``aispm[yaml]``), ``.toml`` or ``.json``.
+
+        Raises:
+            PolicyError: The file cannot be read or parsed, or does not validate.
+            MissingExtraError: A YAML file was given and PyYAML is not installed.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".yaml", ".yml", ".toml", ".json"):
+            raise PolicyError(f"unsupported policy file type {suffix!r}: use .yaml, .yml, .toml or .json")
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise PolicyError(f"cannot read policy file {str(path)!r}: {exc.strerror}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PolicyError(f"policy file {str(path)!r} is not UTF-8 (byte {exc.start})") from None
+        lines: dict[tuple[str, ...], int] = {}
+        if suffix == ".toml":
+            try:
+                data: Any = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise PolicyError(f"invalid TOML in {str(path)!r}", [PolicyIssue("<document>", str(exc))]) from None
+        elif suffix == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                issue = PolicyIssue("<document>", exc.msg, exc.lineno)
+                raise PolicyError(f"invalid JSON in {str(path)!r}", [issue]) from None
+        else:
+            data, lines = _load_yaml(text, str(path))
+        return cls.from_data(data, source=repr(str(path)), lines=lines)
+
+
+def _issue(error: Any, lines: Mapping[tuple[str, ...], int]) -> PolicyIssue:
+    loc = tuple(str(part) for part in error["loc"])
+    line = None
+    for n in range(len(loc), 0, -1):  # the deepest path the document has a line for
+        if loc[:n] in lines:
+            line = lines[loc[:n]]
+            break
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling)"
+    return PolicyIssue(".".join(loc) or "<document>", message, line)
+
+
+def _load_yaml(text: str, name: str) -> tuple[Any, dict[tuple[str, ...], int]]:
+    try:
+        import yaml
+    except ImportError:
+        raise MissingExtraError("yaml", "yaml", "Loading YAML policy files") from None
+    try:
+        # Aliases can expand a small file into an enormous (or cyclic) document:
+        # a policy never needs them, so they are refused before anything is built.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else None
+                issue = PolicyIssue("<document>", "YAML anchors and aliases are not supported", line)
+                raise PolicyError(f"invalid YAML in {name!r}", [issue])
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise PolicyError(f"invalid YAML in {name!r}", [PolicyIssue("<document>", str(problem), line)]) from None
+    lines: dict[tuple[str, ...], int] = {}
+    if node is not None:
+        _yaml_lines(node, (), lines)
+    return data, lines
+
+
+def _yaml_lines(node: Any, path: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
+    # Record the 1-based line of every mapping key and sequence item, by field path.
+    stack = [(node, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current.value, list):
+            for i, item in enumerate(current.value):
+                if isinstance(item, tuple):
+                    key, value = item
+                    child = (*where, str(key.value))
+                    lines[child] = key.start_mark.line + 1
+                    stack.append((value, child))
+                else:
+                    child = (*where, str(i))
+                    lines[child] = item.start_mark.line + 1
+                    stack.append((item, child))
+

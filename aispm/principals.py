@@ -1,0 +1,123 @@
+"""Who is acting on whose behalf: the session and its on-behalf-of chain.
+
+A session is opened for a user (a human or a service) and an agent; a nested
+session adds a sub-agent to the chain (user → agent → sub-agent). The current
+session lives in a ``ContextVar``, so it follows the code that opened it into
+asyncio tasks and never leaks between concurrent tasks or threads.
+
+A nested session can only narrow what it inherits: it keeps the user, may
+drop roles but never add them, and only appends agents.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .errors import PolicyError
+
+__all__ = ["Session", "current_session", "session"]
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """An immutable view of who is acting.
+
+    Attributes:
+        id: Random session id (shared by nested sessions).
+        user: The human or service at the start of the chain, or ``None``.
+        roles: The user's roles.
+        agents: The agents acting for the user, outermost first.
+    """
+
+    id: str
+    user: str | None = None
+    roles: frozenset[str] = frozenset()
+    agents: tuple[str, ...] = ()
+
+    @property
+    def agent(self) -> str | None:
+        """The agent acting now: the last one in the chain."""
+        return self.agents[-1] if self.agents else None
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The on-behalf-of chain, user first: ``("user:alice", "agent:support-bot")``."""
+        head = (f"user:{self.user}",) if self.user is not None else ()
+        return head + tuple(f"agent:{a}" for a in self.agents)
+
+
+_current: contextvars.ContextVar[Session | None] = contextvars.ContextVar("aispm_session", default=None)
+
+
+def current_session() -> Session | None:
+    """The session of the running code, or ``None`` outside any session."""
+    return _current.get()
+
+
+def _name(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 256:
+        raise PolicyError(f"{what} must be a non-empty string of at most 256 characters")
+    return value
+
+
+def open_session(
+    *,
+    user: str | None = None,
+    roles: Iterable[str] | None = None,
+    agent: str | None = None,
+) -> Session:
+    """Build the session that ``session(...)`` would enter, without entering it.
+
+    Raises:
+        PolicyError: The arguments are not strings, or a nested session tries
+            to change the user or add roles.
+    """
+    parent = _current.get()
+    if user is not None:
+        _name(user, "user")
+    if agent is not None:
+        _name(agent, "agent")
+    if isinstance(roles, str):
+        raise PolicyError("roles must be a collection of strings, not one string")
+    role_set = None if roles is None else frozenset(_name(r, "role") for r in roles)
+    if parent is None:
+        return Session(
+            id=secrets.token_hex(8),
+            user=user,
+            roles=role_set or frozenset(),
+            agents=(agent,) if agent is not None else (),
+        )
+    if user is not None and user != parent.user:
+        raise PolicyError("a nested session cannot change the user; open a new top-level session")
+    if role_set is not None and not role_set <= parent.roles:
+        raise PolicyError("a nested session can drop roles but not add them")
+    return Session(
+        id=parent.id,
+        user=parent.user,
+        roles=parent.roles if role_set is None else role_set,
+        agents=parent.agents + ((agent,) if agent is not None else ()),
+    )
+
+
+@contextmanager
+def session(
+    *,
+    user: str | None = None,
+    roles: Iterable[str] | None = None,
+    agent: str | None = None,
+) -> Iterator[Session]:
+    """Enter a session for ``user`` served by ``agent``, or extend the current one.
+
+    Raises:
+        PolicyError: See `open_session`.
+    """
+    entered = open_session(user=user, roles=roles, agent=agent)
+    token = _current.set(entered)
+    try:
+        yield entered
+    finally:
+        _current.reset(token)

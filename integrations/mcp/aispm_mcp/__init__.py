@@ -1,0 +1,1 @@
+"""aispm adapter for mcp: not yet implemented (tracked in the issue tracker); importing it has no effect."""
