@@ -90,14 +90,11 @@ class Runtime:
             GuardFailed: The guard failed (``error``) and failed closed.
             Blocked: The decision does not allow the call.
         """
-        self.reporter.report(
-            decision,
-            start_time_ns=start_time_ns,
-            enforcement=self.enforcement(explicit=explicit),
-            session=session,
-            attributes=attributes,
-            error=error,
-        )
+        if self.monitor:
+            enforcement = MONITORED
+        else:
+            enforcement = RETURNED if explicit else ENFORCED
+        self.reporter.report(decision, start_time_ns, enforcement, session, attributes, error)
         if not explicit and not self.monitor and not decision.allowed:
             if error is not None:
                 raise GuardFailed(decision) from error

@@ -38,7 +38,6 @@ class Reporter:
     def report(
         self,
         decision: Decision[Any],
-        *,
         start_time_ns: int,
         enforcement: str,
         session: Session | None,

@@ -9,12 +9,13 @@ for the whole value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter_ns as _perf
+from time import time_ns as wall_clock_ns
 from typing import Any, cast
 
 from ._redact import redact
-from ._runtime import Runtime, wall_clock_ns
+from ._runtime import Runtime
 from .decisions import Action, Finding, Severity, TextDecision, combine
 from .detectors import Detector, ScanText
 from .policy import GuardPolicy, Rule
@@ -34,7 +35,7 @@ class _KeywordRule:
 class TextEngine:
     """Detection and policy for one text guard. Built once, at guard construction."""
 
-    __slots__ = ("_detectors", "_keyword_rules", "_detector_rules", "_policy", "_rt", "guard")
+    __slots__ = ("_detector_rules", "_detectors", "_keyword_rules", "_policy", "_rt", "guard")
 
     def __init__(self, guard: str, runtime: Runtime, policy: GuardPolicy) -> None:
         self.guard = guard
@@ -48,15 +49,25 @@ class TextEngine:
 
     # -- one text --------------------------------------------------------------
 
-    def evaluate(self, text: str, *, source: str | None, session: Session | None) -> TextDecision:
-        """Decide about one text, without reporting. Pure."""
+    def evaluate(self, text: str, *, source: str | None, session: Session | None, t0: int = 0) -> TextDecision:
+        """Decide about one text, without reporting. Pure.
+
+        ``t0`` is the ``perf_counter_ns()`` at which the check began; the
+        decision's ``duration_ns`` is measured from it (0 when not given).
+        """
         policy = self._policy
         if not policy.enabled:
-            return TextDecision(Action.ALLOW, self.guard, text)
+            return TextDecision(Action.ALLOW, self.guard, text, duration_ns=_since(t0))
         if len(text) > self._rt.policy.limits.max_text_chars:
             finding = Finding(detector=TEXT_TOO_LARGE, category="limits", severity=Severity.HIGH)
             return TextDecision(
-                Action.DENY, self.guard, "", (finding,), (TEXT_TOO_LARGE,), reason="text exceeds limits.max_text_chars"
+                Action.DENY,
+                self.guard,
+                "",
+                (finding,),
+                (TEXT_TOO_LARGE,),
+                "text exceeds limits.max_text_chars",
+                _since(t0),
             )
         scan = ScanText(text)
         findings: list[Finding] = []
@@ -72,20 +83,28 @@ class TextEngine:
                     if at >= 0:
                         start, end = scan.span_to_original(at, at + len(keyword))
                         findings.append(
-                            Finding(detector=kw.rule.id, category="policy_rule", severity=Severity.MEDIUM, start=start, end=end)
+                            Finding(
+                                detector=kw.rule.id,
+                                category="policy_rule",
+                                severity=Severity.MEDIUM,
+                                start=start,
+                                end=end,
+                            )
                         )
                         fired.append(kw.rule)
                         break
         if not findings:
-            return TextDecision(Action.ALLOW, self.guard, text)
+            return TextDecision(Action.ALLOW, self.guard, text, duration_ns=_since(t0))
         if self._detector_rules:
             found = {f.detector for f in findings}
             fired.extend(
                 r for r in self._detector_rules if _applies(r, roles, source) and not found.isdisjoint(r.detectors)
             )
-        return self._decide(text, findings, fired, roles)
+        return self._decide(text, findings, fired, roles, t0)
 
-    def _decide(self, text: str, findings: list[Finding], fired: list[Rule], roles: frozenset[str]) -> TextDecision:
+    def _decide(
+        self, text: str, findings: list[Finding], fired: list[Rule], roles: frozenset[str], t0: int
+    ) -> TextDecision:
         action = Action.ALLOW
         rule_ids: dict[str, None] = {}
         to_redact: list[Finding] = []
@@ -102,14 +121,14 @@ class TextEngine:
             action = max(action, rule.action)
         located = self._rt.with_fingerprints(text, findings)
         if action is Action.ALLOW:
-            return TextDecision(action, self.guard, text, located)
+            return TextDecision(action, self.guard, text, located, duration_ns=_since(t0))
         if action is Action.REDACT:
             value = redact(text, to_redact)
             reason = f"{len(to_redact)} finding(s) redacted"
         else:
             value = ""
             reason = "content not permitted by policy" if action is Action.DENY else "content needs approval"
-        return TextDecision(action, self.guard, value, located, tuple(rule_ids), reason)
+        return TextDecision(action, self.guard, value, located, tuple(rule_ids), reason, _since(t0))
 
     def _action_for(self, finding: Finding, roles: frozenset[str]) -> Action:
         policy = self._policy
@@ -179,8 +198,17 @@ class _TooLarge(Exception):
 
 
 class _Walker:
-    __slots__ = ("_engine", "_items", "_max_depth", "_max_items", "_objects", "_session", "_source", "decisions",
-                 "unredactable")
+    __slots__ = (
+        "_engine",
+        "_items",
+        "_max_depth",
+        "_max_items",
+        "_objects",
+        "_session",
+        "_source",
+        "decisions",
+        "unredactable",
+    )
 
     def __init__(
         self,
@@ -264,12 +292,12 @@ class TextGuardBase:
         session = current_session()
         t0 = _perf()
         try:
-            decision = self._engine.evaluate(text, source=source, session=session)
+            decision = self._engine.evaluate(text, source=source, session=session, t0=t0)
         except Exception as exc:  # fail closed: any guard error becomes a decision
             decision = self._rt.failure(TextDecision, self._engine.guard, exc, text, "", _perf() - t0)
-            return self._rt.finish(decision, start_time_ns=start, session=session, explicit=explicit,
-                                   attributes=attributes, error=exc)
-        decision = _with_duration(decision, _perf() - t0)
+            return self._rt.finish(
+                decision, start_time_ns=start, session=session, explicit=explicit, attributes=attributes, error=exc
+            )
         return self._rt.finish(decision, start_time_ns=start, session=session, explicit=explicit, attributes=attributes)
 
     def _run_value(self, value: Any, *, source: str | None, attributes: dict[str, Any], objects: bool = True) -> Any:
@@ -281,8 +309,9 @@ class TextGuardBase:
             decision, new_value = self._engine.evaluate_value(value, source=source, session=session, objects=objects)
         except Exception as exc:
             decision = self._rt.failure(TextDecision, self._engine.guard, exc, "", "", _perf() - t0)
-            self._rt.finish(decision, start_time_ns=start, session=session, explicit=False,
-                            attributes=attributes, error=exc)
+            self._rt.finish(
+                decision, start_time_ns=start, session=session, explicit=False, attributes=attributes, error=exc
+            )
             return value
         decision = _with_duration(decision, _perf() - t0)
         self._rt.finish(decision, start_time_ns=start, session=session, explicit=False, attributes=attributes)
@@ -290,6 +319,8 @@ class TextGuardBase:
 
 
 def _with_duration(decision: TextDecision, duration_ns: int) -> TextDecision:
-    return TextDecision(decision.action, decision.guard, decision.value, decision.findings, decision.rule_ids,
-                        decision.reason, duration_ns)
+    return replace(decision, duration_ns=duration_ns)
 
+
+def _since(t0: int) -> int:
+    return _perf() - t0 if t0 else 0

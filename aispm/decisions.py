@@ -204,4 +204,3 @@ def combine(decisions: Iterable[Decision[T]], *, value: T | None = None) -> Deci
         reason="; ".join(reasons),
         duration_ns=sum(d.duration_ns for d in items),
     )
-

@@ -67,8 +67,7 @@ class MissingExtraError(AispmError, ImportError):
     def __init__(self, extra: str, module: str, feature: str) -> None:
         self.extra = extra
         super().__init__(
-            f"{feature} needs the optional dependency {module!r}, which is not installed: "
-            f'pip install "aispm[{extra}]"',
+            f'{feature} needs the optional dependency {module!r}, which is not installed: pip install "aispm[{extra}]"',
             name=module,
         )
 

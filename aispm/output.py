@@ -86,8 +86,19 @@ class OutputScanner(TextGuardBase):
 class StreamScan:
     """The state of one scanned stream. Feed text chunks; emit what is safe to pass on."""
 
-    __slots__ = ("_buffer", "_closed", "_consumed", "_decisions", "_elapsed", "_emitted", "_engine", "_failed",
-                 "_rt", "_session", "_start")
+    __slots__ = (
+        "_buffer",
+        "_closed",
+        "_consumed",
+        "_decisions",
+        "_elapsed",
+        "_emitted",
+        "_engine",
+        "_failed",
+        "_rt",
+        "_session",
+        "_start",
+    )
 
     def __init__(self, engine: TextEngine, runtime: Runtime, session: Session | None) -> None:
         self._engine = engine
@@ -194,5 +205,3 @@ class StreamScan:
             attributes={semconv.STREAM: True, semconv.TEXT_LENGTH: self._consumed + len(self._buffer)},
             error=error,
         )
-
-

@@ -241,7 +241,9 @@ class Policy(_Model):
     tools: ToolPolicy = Field(default_factory=ToolPolicy)
 
     @classmethod
-    def from_data(cls, data: Any, *, source: str = "<data>", lines: Mapping[tuple[str, ...], int] | None = None) -> Policy:
+    def from_data(
+        cls, data: Any, *, source: str = "<data>", lines: Mapping[tuple[str, ...], int] | None = None
+    ) -> Policy:
         """Validate a parsed document.
 
         Raises:
@@ -346,4 +348,3 @@ def _yaml_lines(node: Any, path: tuple[str, ...], lines: dict[tuple[str, ...], i
                     child = (*where, str(i))
                     lines[child] = item.start_mark.line + 1
                     stack.append((item, child))
-

@@ -62,9 +62,7 @@ class ToolAuthorizer:
         self._policy = policy
         self._allow = _globs(policy.allow)
         self._deny = _globs(policy.deny)
-        self._agents = {
-            name: _AgentRule(_globs(rule.allow), _globs(rule.deny)) for name, rule in policy.agents.items()
-        }
+        self._agents = {name: _AgentRule(_globs(rule.allow), _globs(rule.deny)) for name, rule in policy.agents.items()}
         self._registry: dict[str, RegisteredTool] = {}
         self._lock = threading.Lock()
 
@@ -139,11 +137,20 @@ class ToolAuthorizer:
             decision, risk = self._evaluate(tool, args, session)
         except Exception as exc:  # fail closed
             failed = self._rt.failure(ToolDecision, "tools", exc, dict(args), {}, perf_counter_ns() - t0)
-            return self._rt.finish(failed, start_time_ns=start, session=session, explicit=explicit,
-                                   attributes=attributes, error=exc)
+            return self._rt.finish(
+                failed, start_time_ns=start, session=session, explicit=explicit, attributes=attributes, error=exc
+            )
         attributes[semconv.TOOL_RISK] = risk
-        decision = ToolDecision(decision.action, "tools", decision.value, decision.findings, decision.rule_ids,
-                                decision.reason, perf_counter_ns() - t0, tool)
+        decision = ToolDecision(
+            decision.action,
+            "tools",
+            decision.value,
+            decision.findings,
+            decision.rule_ids,
+            decision.reason,
+            perf_counter_ns() - t0,
+            tool,
+        )
         return self._rt.finish(decision, start_time_ns=start, session=session, explicit=explicit, attributes=attributes)
 
     def _evaluate(self, tool: str, args: Mapping[str, Any], session: Session | None) -> tuple[ToolDecision, str]:

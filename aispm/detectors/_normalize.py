@@ -21,9 +21,7 @@ from functools import cached_property
 # soft hyphen, the Mongolian vowel separator, the BOM, and the Unicode tag block
 # (U+E0000..U+E007F, used for "ASCII smuggling"). Invisible to a human reader,
 # they are used to split trigger words and to hide instructions.
-_INVISIBLE = (
-    "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f"
-)
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f"
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _TAG_RE = re.compile("[\U000e0000-\U000e007f]")
 
@@ -34,6 +32,9 @@ class ScanText:
     def __init__(self, original: str) -> None:
         self.original = original
         self._ascii = original.isascii()
+        self._folded: str | None = None
+        self._memo_folded: dict[str, bool] = {}
+        self._memo_original: dict[str, bool] = {}
 
     @cached_property
     def invisible_count(self) -> int:
@@ -47,12 +48,13 @@ class ScanText:
         """True when the text carries Unicode tag characters (ASCII smuggling)."""
         return not self._ascii and _TAG_RE.search(self.original) is not None
 
-    @cached_property
+    @property
     def folded(self) -> str:
         """Lower-cased NFKC text without invisible characters, for phrase detectors."""
-        if self._ascii:
-            return self.original.lower()
-        return self._fold_result[0]
+        folded = self._folded
+        if folded is None:
+            folded = self._folded = self.original.lower() if self._ascii else self._fold_result[0]
+        return folded
 
     @cached_property
     def _offsets(self) -> list[int] | None:
@@ -60,6 +62,21 @@ class ScanText:
         if self._ascii:
             return None
         return self._fold_result[1]
+
+    def memo(self, *, folded: bool) -> dict[str, bool]:
+        """Which substrings occur in ``folded`` (or ``original``), as far as detectors have asked.
+
+        Detectors share it, so a substring is searched for at most once per text.
+        """
+        return self._memo_folded if folded else self._memo_original
+
+    def contains(self, needle: str, *, folded: bool = True) -> bool:
+        """Whether ``needle`` occurs in ``folded`` (or ``original``); memoised in `memo`."""
+        memo = self.memo(folded=folded)
+        found = memo.get(needle)
+        if found is None:
+            found = memo[needle] = needle in (self.folded if folded else self.original)
+        return found
 
     def to_original(self, index: int) -> int:
         """Map an offset in ``folded`` (``0..len(folded)``) to one in ``original``."""
@@ -113,4 +130,3 @@ def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
         parts.append(folded)
         offsets.extend([i] * len(folded))
     return "".join(parts), offsets
-

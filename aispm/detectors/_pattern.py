@@ -1,28 +1,51 @@
-"""`PatternDetector`: linear-time regular expressions behind cheap substring triggers."""
+"""`PatternDetector`: linear-time regular expressions, run only where cheap literal checks say they can match.
+
+CPython's ``re`` tries an alternation at every position of the text, which is
+far too slow for a guard on every model call. Detection therefore runs in
+tiers, all in C-speed string operations:
+
+1. ``requires``: substrings of which at least one must occur anywhere in the
+   text (checked once per text and shared by every detector through
+   ``ScanText.contains``). Clean text usually stops here.
+2. Each `Pattern` names the literal words its matches start with; the pattern
+   is matched (anchored) only at occurrences of those words.
+
+Patterns must be linear-time: bounded quantifiers, no nested unbounded
+repetition. The test suite checks every built-in one on adversarial input.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ..decisions import Finding, Severity
 from ._normalize import ScanText
 
 
-class PatternDetector:
-    """A detector made of regular expressions, optionally gated by trigger substrings.
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One regular expression and the literal strings its matches start with.
 
-    The patterns must be linear-time: bounded quantifiers, no nested unbounded
-    repetition (the test suite checks every built-in one on adversarial input).
-    When ``triggers`` is given, the patterns only run if one of those substrings
-    occurs in the text, so clean text costs a few ``in`` checks.
+    With ``starts`` empty, the pattern is searched over the whole text (fine
+    for patterns that begin with a rare literal character, which ``re``
+    finds with ``memchr``).
+    """
+
+    regex: str
+    starts: tuple[str, ...] = ()
+
+
+class PatternDetector:
+    """A detector made of `Pattern` objects.
 
     Args:
         id: Stable dotted id.
         category: Category of the findings.
         severity: Severity of every finding.
-        patterns: Regular expressions; on folded text they see lower case.
-        triggers: Substrings, one of which must occur for the patterns to run.
+        patterns: The patterns; on folded text they see lower case.
+        requires: Substrings one of which must occur for any pattern to run.
         mappings: Framework references recorded on every finding.
         confidence: Score of every finding, or ``None``.
         folded: Match ``ScanText.folded`` (phrases) instead of ``original`` (data).
@@ -36,8 +59,8 @@ class PatternDetector:
         "_id",
         "_mappings",
         "_patterns",
+        "_requires",
         "_severity",
-        "_triggers",
         "_validate",
     )
 
@@ -46,9 +69,9 @@ class PatternDetector:
         id: str,
         category: str,
         severity: Severity,
-        patterns: Sequence[str],
+        patterns: Sequence[Pattern | str],
         *,
-        triggers: Sequence[str] = (),
+        requires: Sequence[str] = (),
         mappings: Sequence[str] = (),
         confidence: float | None = None,
         folded: bool = False,
@@ -57,8 +80,12 @@ class PatternDetector:
         self._id = id
         self._category = category
         self._severity = severity
-        self._patterns = tuple(re.compile(p) for p in patterns)
-        self._triggers = tuple(triggers)
+        compiled: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
+        for p in patterns:
+            pattern = Pattern(p) if isinstance(p, str) else p
+            compiled.append((re.compile(pattern.regex), pattern.starts))
+        self._patterns = tuple(compiled)
+        self._requires = tuple(requires)
         self._mappings = tuple(mappings)
         self._confidence = confidence
         self._folded = folded
@@ -80,14 +107,32 @@ class PatternDetector:
     def detect(self, text: ScanText) -> list[Finding]:
         """Return non-overlapping findings ordered by position."""
         haystack = text.folded if self._folded else text.original
-        if self._triggers and not any(t in haystack for t in self._triggers):
-            return []
+        if self._requires:
+            # Inline rather than a call per needle: this loop is most of the cost of clean text.
+            memo = text.memo(folded=self._folded)
+            for needle in self._requires:
+                hit = memo.get(needle)
+                if hit is None:
+                    hit = memo[needle] = needle in haystack
+                if hit:
+                    break
+            else:
+                return []
         spans: list[tuple[int, int]] = []
-        for pattern in self._patterns:
-            for match in pattern.finditer(haystack):
-                if self._validate is not None and not self._validate(match.group()):
-                    continue
-                spans.append(match.span())
+        validate = self._validate
+        for regex, starts in self._patterns:
+            if not starts:
+                for match in regex.finditer(haystack):
+                    if validate is None or validate(match.group()):
+                        spans.append(match.span())
+                continue
+            for start in starts:
+                at = haystack.find(start)
+                while at >= 0:
+                    match = regex.match(haystack, at)
+                    if match is not None and (validate is None or validate(match.group())):
+                        spans.append(match.span())
+                    at = haystack.find(start, at + 1)
         if not spans:
             return []
         spans.sort()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..decisions import Finding, Severity
 from ._normalize import ScanText
-from ._pattern import PatternDetector
+from ._pattern import Pattern, PatternDetector
 
 __all__ = [
     "instruction_override",
@@ -38,132 +38,309 @@ def _optional_words(words: str, most: int) -> str:
     return f"(?:{words}{_GAP}){{0,{most}}}"
 
 
+def _lead(*words: str) -> tuple[str, tuple[str, ...]]:
+    """A word-initial alternation and the literal first tokens its matches start with."""
+    starts = tuple(dict.fromkeys(w.split(" ", 1)[0] for w in words))
+    return r"\b" + _words(*words), starts
+
+
+def _pattern(lead: tuple[str, tuple[str, ...]], rest: str) -> Pattern:
+    return Pattern(lead[0] + rest, lead[1])
+
+
 _ANY_WORDS = r"(?:\w{1,30}\W{1,8}){0,%d}"  # a bounded run of arbitrary words
+
+# Tier-0 anchors: every pattern below contains one of its detector's anchors,
+# so text with none of them is clean for that detector after a few `in` checks.
+# The anchors of all detectors are checked at most once per text (memoised).
+# Each anchor costs about 0.6 µs per KB of text: the list is kept short on
+# purpose, and a phrase is only worth a pattern if one of them covers it.
+_NOUN_ANCHORS = ("instruct", "prompt", "rule", "guideline", "polic", "restrict")
 
 # --- instruction override ----------------------------------------------------
 
-_OVERRIDE_VERBS = _words(
-    "ignore", "disregard", "forget", "override", "bypass", "skip", "discard", "abandon",
-    "neglect", "overlook", "ditch", "drop", "throw out", "set aside", "put aside",
-    "stop following", "do not follow", "don't follow", "dont follow", "no longer follow",
+_OVERRIDE_LEAD = _lead(
+    "ignore",
+    "disregard",
+    "forget",
+    "override",
+    "bypass",
+    "skip",
+    "discard",
+    "abandon",
+    "neglect",
+    "overlook",
+    "ditch",
+    "drop",
+    "throw out",
+    "set aside",
+    "put aside",
+    "stop following",
+    "do not follow",
+    "don't follow",
+    "dont follow",
+    "no longer follow",
 )
 _OVERRIDE_FILLERS = _words(
-    "all", "any", "every", "each", "of", "the", "your", "these", "those", "that", "this",
-    "previous", "previously", "prior", "above", "earlier", "preceding", "former", "foregoing",
-    "initial", "original", "old", "existing", "current", "given", "system", "developer",
-    "safety", "hidden", "mentioned", "stated", "other", "above-mentioned", "aforementioned",
+    "all",
+    "any",
+    "every",
+    "each",
+    "of",
+    "the",
+    "your",
+    "these",
+    "those",
+    "that",
+    "this",
+    "previous",
+    "previously",
+    "prior",
+    "above",
+    "earlier",
+    "preceding",
+    "former",
+    "foregoing",
+    "initial",
+    "original",
+    "old",
+    "existing",
+    "current",
+    "given",
+    "system",
+    "developer",
+    "safety",
+    "hidden",
+    "mentioned",
+    "stated",
+    "other",
+    "above-mentioned",
+    "aforementioned",
 )
 _OVERRIDE_NOUNS = _words(
-    "instructions", "instruction", "prompts", "prompt", "rules", "rule", "directions",
-    "directives", "directive", "guidelines", "guidance", "commands", "orders", "constraints",
-    "restrictions", "guardrails", "policies", "policy", "programming", "context",
-    "safeguards", "limitations", "system message", "system prompt", "training",
+    "instructions",
+    "instruction",
+    "prompts",
+    "prompt",
+    "rules",
+    "rule",
+    "guidelines",
+    "restrictions",
+    "policies",
+    "policy",
+    "system prompt",
 )
 
 instruction_override_patterns = (
     # "ignore all previous instructions", "disregard your prior guidelines"
-    rf"\b{_OVERRIDE_VERBS}{_GAP}{_optional_words(_OVERRIDE_FILLERS, 4)}{_OVERRIDE_NOUNS}\b",
+    _pattern(_OVERRIDE_LEAD, rf"{_GAP}{_optional_words(_OVERRIDE_FILLERS, 4)}{_OVERRIDE_NOUNS}\b"),
     # "forget everything above", "disregard all of the above"
-    rf"\b{_words('ignore', 'disregard', 'forget')}{_GAP}"
-    rf"{_words('everything', 'all', 'anything', 'all of the', 'all the text', 'the text')}{_GAP}"
-    rf"{_words('above', 'before this', 'prior to this', 'you were told', 'you have been told', 'said before')}\b",
+    _pattern(
+        _lead("ignore", "disregard", "forget"),
+        rf"{_GAP}{_words('everything', 'all', 'anything', 'all of the', 'all the text', 'the text', 'what')}{_GAP}"
+        rf"{_words('above', 'you were instructed')}\b",
+    ),
     # "your new instructions are", "new system prompt:"
-    rf"\b{_words('your', 'the', 'my')}{_GAP}{_words('new', 'real', 'actual', 'true', 'updated')}{_GAP}"
-    rf"{_words('instructions', 'task', 'system prompt', 'rules', 'orders', 'directive')}"
-    rf"(?:{_GAP}{_words('are', 'is', 'now')}|\s{{0,4}}:)",
+    _pattern(
+        _lead("your", "the", "my", "new"),
+        rf"(?:{_GAP}{_words('new', 'real', 'actual', 'true', 'updated')})?{_GAP}"
+        rf"{_words('instructions', 'system prompt', 'rules')}"
+        rf"(?:{_GAP}{_words('are', 'is', 'now')}|\s{{0,4}}:)",
+    ),
 )
-instruction_override_triggers = (
-    "ignor", "disregard", "forget", "overrid", "bypass", "skip", "discard", "abandon",
-    "neglect", "overlook", "ditch", "drop", "throw out", "aside", "follow", "new", "real",
-    "actual", "true", "updated",
-)
+instruction_override_requires = (*_NOUN_ANCHORS, "above")
 
 # --- jailbreak / persona / mode switch ------------------------------------------
 
-_UNRESTRICTED = _words(
-    "restrictions", "rules", "filters", "filter", "limits", "limitations", "guidelines",
-    "ethics", "morals", "morality", "censorship", "policies", "boundaries", "guardrails",
-    "safeguards", "constraints", "content policy", "safety",
-)
+_UNRESTRICTED = _words("restrictions", "rules", "guidelines", "policies", "content policy", "content policies")
 _JAILBREAK_MODES = _words(
-    "god", "jailbreak", "jailbroken", "dan", "unrestricted", "unfiltered", "uncensored",
-    "evil", "chaos", "unlimited", "no filter", "no-filter", "no restrictions", "anything goes",
+    "god",
+    "jailbreak",
+    "jailbroken",
+    "dan",
+    "unrestricted",
+    "unfiltered",
+    "uncensored",
+    "evil",
+    "chaos",
+    "unlimited",
+    "no filter",
+    "no-filter",
+    "no restrictions",
+    "anything goes",
 )
 
 jailbreak_patterns = (
-    r"\bdo\W{1,8}anything\W{1,8}now\b",
-    rf"\b{_words('you are', 'you are now', 'you re', 'youre', 'act as', 'pretend to be', 'become', 'now you are')}"
-    rf"{_GAP}(?:a{_GAP}|an{_GAP}|the{_GAP})?dan\b",
-    rf"\bdan{_GAP}{_words('mode', 'prompt', 'jailbreak')}\b",
-    rf"\b{_JAILBREAK_MODES}{_GAP}mode\b",
-    r"\bdeveloper\W{1,8}mode\W{1,8}(?:enabled|activated|output|response)\b",
-    rf"\b{_words('chatgpt', 'assistant', 'ai', 'model', 'you')}{_GAP}(?:\w{{1,20}}{_GAP}){{0,2}}"
-    rf"(?:with|in){_GAP}developer{_GAP}mode\b",
-    rf"\byou{_GAP}{_words('are', 'have been', 're')}{_GAP}(?:now{_GAP})?"
-    rf"{_words('jailbroken', 'freed', 'liberated', 'unchained', 'unrestricted', 'unfiltered', 'uncensored', 'unleashed')}\b",
-    rf"\b{_words('pretend', 'imagine', 'act', 'behave', 'roleplay', 'role play', 'role-play', 'respond', 'answer', 'you are', 'you re', 'simulate')}"
-    rf"{_GAP}{_ANY_WORDS % 6}{_words('without', 'with no', 'free of', 'free from', 'not bound by', 'unbound by', 'ignoring', 'no')}"
-    rf"{_GAP}(?:{_words('any', 'all', 'your', 'the')}{_GAP}){{0,2}}(?:\w{{1,20}}{_GAP})?{_UNRESTRICTED}\b",
-    rf"\b(?:no\W{{1,8}}longer|not)\W{{1,8}}{_words('bound', 'restricted', 'limited', 'constrained', 'governed')}\W{{1,8}}by\b",
-    rf"\b{_words('ignore', 'bypass', 'disable', 'turn off', 'switch off', 'remove', 'override', 'deactivate')}"
-    rf"{_GAP}{_optional_words(_words('your', 'all', 'the', 'any', 'of'), 2)}"
-    rf"{_words('safety', 'content', 'ethical', 'moral', 'security')}{_GAP}"
-    rf"{_words('filters', 'filter', 'guidelines', 'restrictions', 'protocols', 'guardrails', 'policies', 'policy', 'settings', 'measures', 'rules')}\b",
-    r"\bstay\W{1,8}in\W{1,8}character\b",
+    _pattern(
+        _lead("you are", "you re", "youre", "act as", "pretend to be", "become", "now you are"),
+        rf"{_GAP}(?:now{_GAP})?(?:a{_GAP}|an{_GAP}|the{_GAP})?dan\b",
+    ),
+    _pattern(_lead("dan"), rf"{_GAP}{_words('mode', 'prompt', 'jailbreak')}\b"),
+    Pattern(rf"\b{_JAILBREAK_MODES}{_GAP}mode\b", ("god", "jailbr", "dan", "un", "evil", "chaos", "no", "anything")),
+    _pattern(_lead("dan"), rf"{_GAP}(?:\w{{1,20}}{_GAP}){{0,3}}do{_GAP}anything{_GAP}now\b"),
+    _pattern(_lead("developer"), r"\W{1,8}mode\W{1,8}(?:enabled|activated|output|response)\b"),
+    _pattern(
+        _lead("chatgpt", "assistant", "ai", "model", "you"),
+        rf"{_GAP}(?:\w{{1,20}}{_GAP}){{0,2}}(?:with|in){_GAP}developer{_GAP}mode\b",
+    ),
+    _pattern(
+        _lead("you"),
+        rf"{_GAP}{_words('are', 'have been', 're')}{_GAP}(?:now{_GAP})?"
+        r"unrestricted\b",
+    ),
+    _pattern(
+        _lead(
+            "pretend",
+            "imagine",
+            "act",
+            "behave",
+            "roleplay",
+            "role play",
+            "role-play",
+            "respond",
+            "answer",
+            "you are",
+            "you re",
+            "simulate",
+        ),
+        rf"{_GAP}{_ANY_WORDS % 6}{_words('without', 'with no', 'free of', 'free from', 'not bound by', 'unbound by', 'ignoring', 'no')}"
+        rf"{_GAP}(?:{_words('any', 'all', 'your', 'the', 'of')}{_GAP}){{0,2}}(?:\w{{1,20}}{_GAP})?{_UNRESTRICTED}\b",
+    ),
+    _pattern(
+        _lead("no longer", "not"),
+        rf"{_GAP}{_words('bound', 'restricted', 'limited', 'constrained', 'governed')}{_GAP}by{_GAP}"
+        rf"(?:\w{{1,20}}{_GAP}){{0,3}}{_UNRESTRICTED}\b",
+    ),
+    _pattern(
+        _lead("ignore", "bypass", "disable", "turn off", "switch off", "remove", "override", "deactivate"),
+        rf"{_GAP}{_optional_words(_words('your', 'all', 'the', 'any', 'of'), 2)}"
+        rf"{_words('safety', 'content', 'ethical', 'moral', 'security')}{_GAP}"
+        rf"{_words('guidelines', 'restrictions', 'policies', 'policy', 'rules')}\b",
+    ),
 )
-jailbreak_triggers = (
-    "anything", "dan", "mode", "jailbr", "freed", "liberated", "unchained", "unrestricted",
-    "unfiltered", "uncensored", "unleashed", "without", "with no", "free of", "free from",
-    "bound", "ignoring", "no ", "longer", "restricted", "limited", "constrained", "governed",
-    "safety", "content", "ethical", "moral", "security", "character",
-)
+jailbreak_requires = ("dan", "mode", "rule", "guideline", "polic", "restrict")
 
 # --- system prompt extraction ----------------------------------------------------
 
-_EXTRACT_VERBS = _words(
-    "reveal", "show", "print", "display", "output", "repeat", "recite", "dump", "leak",
-    "expose", "share", "tell me", "give me", "write out", "spell out", "copy", "paste",
-    "list", "provide", "disclose", "return", "echo", "type out", "send me", "translate",
-    "summarize", "summarise", "write down", "read back", "read out",
+_EXTRACT_LEAD = _lead(
+    "reveal",
+    "show",
+    "print",
+    "display",
+    "output",
+    "repeat",
+    "recite",
+    "dump",
+    "leak",
+    "expose",
+    "share",
+    "tell me",
+    "give me",
+    "write out",
+    "spell out",
+    "copy",
+    "paste",
+    "list",
+    "provide",
+    "disclose",
+    "return",
+    "echo",
+    "type out",
+    "send me",
+    "translate",
+    "summarize",
+    "summarise",
+    "write down",
+    "read back",
+    "read out",
 )
 _PROMPT_QUALIFIERS = _words(
-    "full", "entire", "complete", "exact", "original", "initial", "hidden", "secret",
-    "internal", "system", "developer", "confidential", "first", "pre-prompt", "preprompt",
-    "underlying", "real", "verbatim", "private", "core", "base",
+    "full",
+    "entire",
+    "complete",
+    "exact",
+    "original",
+    "initial",
+    "hidden",
+    "secret",
+    "internal",
+    "system",
+    "developer",
+    "confidential",
+    "first",
+    "underlying",
+    "real",
+    "verbatim",
+    "private",
+    "core",
+    "base",
 )
 _PROMPT_NOUNS = _words(
-    "prompt", "prompts", "instructions", "system message", "directives", "rules",
-    "guidelines", "configuration", "context", "preprompt", "pre-prompt", "meta prompt",
-    "metaprompt", "programming",
+    "prompt",
+    "prompts",
+    "instructions",
+    "rules",
+    "guidelines",
+    "preprompt",
+    "pre-prompt",
+    "meta prompt",
+    "metaprompt",
+    "system prompt",
+)
+_NOUN_LEAD = _lead(
+    "prompt",
+    "prompts",
+    "instructions",
+    "rules",
+    "guidelines",
+    "preprompt",
+    "pre-prompt",
+    "meta prompt",
+    "metaprompt",
+    "system prompt",
 )
 
 system_prompt_extraction_patterns = (
     # "reveal your system prompt", "print your instructions verbatim"
-    rf"\b{_EXTRACT_VERBS}{_GAP}(?:{_words('me', 'us', 'all', 'of', 'back')}{_GAP}){{0,3}}your{_GAP}"
-    rf"{_optional_words(_PROMPT_QUALIFIERS, 3)}{_PROMPT_NOUNS}\b",
-    # "show me the hidden system prompt" (the noun needs a qualifier after "the")
-    rf"\b{_EXTRACT_VERBS}{_GAP}(?:{_words('me', 'us', 'all', 'of', 'back')}{_GAP}){{0,3}}"
-    rf"{_words('the', 'this', 'its', 'their')}{_GAP}{_optional_words(_PROMPT_QUALIFIERS, 2)}"
-    rf"{_words('system', 'hidden', 'secret', 'initial', 'original', 'internal', 'developer', 'confidential', 'pre-prompt')}"
-    rf"{_GAP}{_PROMPT_NOUNS}\b",
+    _pattern(
+        _EXTRACT_LEAD,
+        rf"{_GAP}(?:{_words('me', 'us', 'all', 'of', 'back')}{_GAP}){{0,3}}your{_GAP}"
+        rf"{_optional_words(_PROMPT_QUALIFIERS, 3)}{_PROMPT_NOUNS}\b",
+    ),
+    # "show me the hidden system prompt" (after "the", the noun needs a qualifier)
+    _pattern(
+        _EXTRACT_LEAD,
+        rf"{_GAP}(?:{_words('me', 'us', 'all', 'of', 'back')}{_GAP}){{0,3}}"
+        rf"{_words('the', 'this', 'its', 'their')}{_GAP}{_optional_words(_PROMPT_QUALIFIERS, 2)}"
+        rf"{_words('system', 'hidden', 'secret', 'initial', 'original', 'internal', 'developer', 'confidential')}"
+        rf"{_GAP}{_PROMPT_NOUNS}\b",
+    ),
     # "what is your system prompt", "what are your instructions"
-    rf"\bwhat{_GAP}{_words('is', 'are', 'were', 'was', 's')}{_GAP}your{_GAP}"
-    rf"{_optional_words(_PROMPT_QUALIFIERS, 3)}{_words('prompt', 'instructions', 'system message', 'directives', 'rules', 'guidelines', 'programming')}\b",
-    # "what were you told", "what instructions were you given"
-    rf"\bwhat{_GAP}(?:{_words('instructions', 'rules', 'prompt')}{_GAP})?"
-    rf"{_words('were you', 'have you been', 'did they')}{_GAP}{_words('told', 'given', 'instructed', 'programmed')}\b",
-    # "repeat the words above starting with 'You are'", "repeat everything above verbatim"
-    rf"\b{_words('repeat', 'print', 'output', 'copy', 'reproduce', 'rewrite', 'echo')}{_GAP}"
-    rf"(?:{_words('all', 'everything', 'the', 'of', 'back')}{_GAP}){{0,3}}"
-    rf"(?:{_words('text', 'words', 'content', 'lines', 'sentences', 'message', 'messages', 'tokens')}{_GAP}){{0,1}}"
-    rf"{_words('above', 'before this', 'preceding', 'so far', 'from the beginning', 'from the start')}\b",
-    rf"\b{_PROMPT_NOUNS}{_GAP}{_ANY_WORDS % 3}{_words('verbatim', 'word for word', 'word-for-word', 'in full', 'character for character')}\b",
+    _pattern(
+        _lead("what"),
+        rf"{_GAP}{_words('is', 'are', 'were', 'was', 's')}{_GAP}your{_GAP}"
+        rf"{_optional_words(_PROMPT_QUALIFIERS, 3)}{_PROMPT_NOUNS}\b",
+    ),
+    # "what instructions were you given"
+    _pattern(
+        _lead("what"),
+        rf"{_GAP}{_words('instructions', 'rules', 'prompt')}{_GAP}"
+        rf"{_words('were you', 'have you been')}{_GAP}{_words('told', 'given', 'instructed')}\b",
+    ),
+    # "repeat the words above starting with 'You are'", "repeat everything above"
+    _pattern(
+        _lead("repeat", "print", "output", "copy", "reproduce", "rewrite", "echo"),
+        rf"{_GAP}(?:{_words('all', 'everything', 'the', 'of', 'back')}{_GAP}){{0,3}}"
+        rf"(?:{_words('text', 'words', 'content', 'lines', 'sentences', 'message', 'messages', 'tokens')}{_GAP}){{0,1}}"
+        r"above\b",
+    ),
+    # "your instructions, verbatim"
+    _pattern(
+        _NOUN_LEAD,
+        rf"{_GAP}{_ANY_WORDS % 3}{_words('verbatim', 'word for word', 'word-for-word', 'in full', 'character for character')}\b",
+    ),
 )
-system_prompt_extraction_triggers = (
-    "your", "system", "hidden", "secret", "initial", "original", "internal", "developer",
-    "confidential", "pre-prompt", "what", "above", "before this", "preceding", "so far",
-    "beginning", "start", "verbatim", "word", "in full", "character",
-)
+system_prompt_extraction_requires = ("instruct", "prompt", "rule", "guideline", "above")
 
 
 def instruction_override() -> PatternDetector:
@@ -173,7 +350,7 @@ def instruction_override() -> PatternDetector:
         "prompt_injection",
         Severity.HIGH,
         instruction_override_patterns,
-        triggers=instruction_override_triggers,
+        requires=instruction_override_requires,
         mappings=(OWASP_PROMPT_INJECTION, ATLAS_PROMPT_INJECTION),
         confidence=0.9,
         folded=True,
@@ -187,7 +364,7 @@ def jailbreak() -> PatternDetector:
         "jailbreak",
         Severity.HIGH,
         jailbreak_patterns,
-        triggers=jailbreak_triggers,
+        requires=jailbreak_requires,
         mappings=(OWASP_PROMPT_INJECTION, ATLAS_JAILBREAK),
         confidence=0.85,
         folded=True,
@@ -201,7 +378,7 @@ def system_prompt_extraction() -> PatternDetector:
         "system_prompt_extraction",
         Severity.HIGH,
         system_prompt_extraction_patterns,
-        triggers=system_prompt_extraction_triggers,
+        requires=system_prompt_extraction_requires,
         mappings=(OWASP_SYSTEM_PROMPT_LEAKAGE, ATLAS_SYSTEM_PROMPT_EXTRACTION),
         confidence=0.85,
         folded=True,

@@ -7,7 +7,10 @@ that rejects starts inside a token, so scanning stays linear in the input.
 
 from __future__ import annotations
 
-from ..decisions import Severity
+import re
+
+from ..decisions import Finding, Severity
+from ._normalize import ScanText
 from ._pattern import PatternDetector
 
 __all__ = ["credit_card", "email", "luhn_valid", "phone", "us_ssn"]
@@ -38,21 +41,58 @@ def _plausible_phone(candidate: str) -> bool:
     return 10 <= digits <= 15 and "  " not in candidate and "--" not in candidate
 
 
-def email() -> PatternDetector:
-    """``pii.email``: e-mail addresses."""
-    return PatternDetector(
-        "pii.email",
-        "pii",
-        Severity.MEDIUM,
-        (
-            r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
-            r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-            r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}(?![\w-])",
-        ),
-        triggers=("@",),
-        mappings=_MAPPINGS,
-        confidence=0.95,
-    )
+_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,8}"
+    r"\.[A-Za-z]{2,24}(?![\w-])"
+)
+
+
+class Email:
+    """``pii.email``: e-mail addresses.
+
+    Anchored on each ``@``: the local part is read backwards (at most 64
+    characters, as RFC 5321 allows) and the domain matched forwards, so the
+    cost is linear in the text however many ``@`` it holds.
+    """
+
+    id = "pii.email"
+    category = "pii"
+
+    def detect(self, text: ScanText) -> list[Finding]:
+        """Return one finding per address."""
+        haystack = text.original
+        findings: list[Finding] = []
+        at = haystack.find("@")
+        last_end = 0
+        while at >= 0:
+            start = at
+            while start > last_end and at - start < 65 and haystack[start - 1] in _LOCAL_CHARS:
+                start -= 1
+            while start < at and not haystack[start].isalnum():
+                start += 1  # a local part starts with a letter or digit
+            local_ok = start < at and at - start <= 64 and (start == 0 or haystack[start - 1] not in _LOCAL_CHARS)
+            domain = _DOMAIN.match(haystack, at + 1) if local_ok else None
+            if domain is not None:
+                findings.append(
+                    Finding(
+                        detector=self.id,
+                        category=self.category,
+                        severity=Severity.MEDIUM,
+                        start=start,
+                        end=domain.end(),
+                        confidence=0.95,
+                        mappings=_MAPPINGS,
+                    )
+                )
+                last_end = domain.end()
+            at = haystack.find("@", max(at + 1, last_end))
+        return findings
+
+
+def email() -> Email:
+    """``pii.email`` detector."""
+    return Email()
 
 
 def phone() -> PatternDetector:
@@ -63,9 +103,10 @@ def phone() -> PatternDetector:
         Severity.MEDIUM,
         (
             # +44 20 7946 0958, +1-202-555-0143, +49 (30) 1234567: one bounded run, then counted
-            r"(?<![\w+])\+[1-9][\d .()-]{6,22}\d(?!\w)",
-            # (202) 555-0143, 202-555-0143, 202.555.0143
-            r"(?<![\w+(-])(?:\(\d{3}\) ?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])",
+            r"\+(?<![\w+]\+)[1-9][\d .()-]{6,22}\d(?!\w)",
+            # (202) 555-0143, 202-555-0143, 202.555.0143; the leading character class lets
+            # `re` skip every position that is not a digit or "(" before trying more
+            r"(?:\((?<![\w+(-]\()\d{3}\) ?|\d(?<![\w+(-]\d)\d\d[.-])\d{3}[.-]\d{4}(?![\w-])",
         ),
         validate=_plausible_phone,
         mappings=_MAPPINGS,
@@ -79,7 +120,7 @@ def credit_card() -> PatternDetector:
         "pii.credit_card",
         "pii",
         Severity.HIGH,
-        (r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])",),
+        (r"[0-9](?<![0-9-][0-9])(?:[ -]?[0-9]){12,18}(?![0-9-])",),
         mappings=_MAPPINGS,
         confidence=0.9,
         validate=luhn_valid,
@@ -92,8 +133,8 @@ def us_ssn() -> PatternDetector:
         "pii.us_ssn",
         "pii",
         Severity.HIGH,
-        (r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])",),
-        triggers=("-",),
+        (r"[0-8](?<![\w-][0-8])\d\d(?<!000)(?<!666)-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])",),
+        requires=("-",),
         mappings=_MAPPINGS,
         confidence=0.85,
     )

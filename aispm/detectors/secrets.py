@@ -26,7 +26,10 @@ def aws_access_key() -> PatternDetector:
         "secrets.aws_access_key",
         "secret",
         Severity.CRITICAL,
-        (r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|A3T[A-Z0-9])[A-Z2-7]{16}(?![A-Za-z0-9])",),
+        (
+            # Starts with the literal "A" (found with memchr); the look-behind then checks the token start.
+            r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA|NVA|IPA|3T[A-Z0-9])[A-Z2-7]{16}(?![A-Za-z0-9])",
+        ),
         mappings=_MAPPINGS,
         confidence=0.95,
     )
@@ -39,10 +42,10 @@ def github_token() -> PatternDetector:
         "secret",
         Severity.CRITICAL,
         (
-            r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])",
-            r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])",
+            r"gh(?<![A-Za-z0-9_]gh)[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])",
+            r"github_pat_(?<![A-Za-z0-9_]github_pat_)[A-Za-z0-9_]{82}(?![A-Za-z0-9_])",
         ),
-        triggers=("gh", "github_pat_"),
+        requires=("gh",),
         mappings=_MAPPINGS,
         confidence=0.99,
     )

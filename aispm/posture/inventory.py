@@ -125,7 +125,6 @@ class Inventory:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
 
 
-
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in record.items():
