@@ -7,7 +7,13 @@ Start with `Guard`::
     guard = aispm.Guard()
     with guard.session(user="alice", roles=["analyst"], agent="support-bot"):
         decision = guard.prompt.check(user_text)
+
+``import aispm`` stays cheap (no pydantic, no OpenTelemetry): `Guard` and
+`Policy` are imported on first use, which is when those costs are paid.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__ as __version__
 from .decisions import Action as Action
@@ -23,10 +29,14 @@ from .errors import GuardFailed as GuardFailed
 from .errors import MissingExtraError as MissingExtraError
 from .errors import PolicyError as PolicyError
 from .errors import PolicyIssue as PolicyIssue
-from .guard import Guard as Guard
-from .policy import Policy as Policy
 from .principals import Session as Session
 from .principals import current_session as current_session
+
+if TYPE_CHECKING:
+    from .guard import Guard as Guard
+    from .policy import Policy as Policy
+
+_LAZY = {"Guard": ".guard", "Policy": ".policy"}
 
 __all__ = [
     "Action",
@@ -47,3 +57,17 @@ __all__ = [
     "TextDecision",
     "ToolDecision",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: import the heavy public names (pydantic, OpenTelemetry) on first use.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aispm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import semconv
@@ -133,7 +133,7 @@ def tool(guard: Guard, fn: F, *, name: str | None, risk: str | None, description
     """Wrap ``fn`` so every call is authorised with its bound arguments before it runs."""
     if not callable(fn):
         raise TypeError(f"@guard.tool needs a callable, got {type(fn).__name__}")
-    tool_name = name or getattr(fn, "__name__", "")
+    tool_name: str = name or str(getattr(fn, "__name__", ""))
     doc = description if description is not None else (inspect.getdoc(fn) or "").split("\n\n", 1)[0]
     guard.tools.register(tool_name, risk=risk, description=doc)
     kind = _kind(fn)
@@ -176,7 +176,7 @@ def tool(guard: Guard, fn: F, *, name: str | None, risk: str | None, description
     if kind == "generator":
 
         @functools.wraps(fn)
-        def generator_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
             authorize(tool_name, arguments(args, kwargs))
             return (yield from fn(*args, **kwargs))
 

@@ -90,10 +90,7 @@ class Runtime:
             GuardFailed: The guard failed (``error``) and failed closed.
             Blocked: The decision does not allow the call.
         """
-        if self.monitor:
-            enforcement = MONITORED
-        else:
-            enforcement = RETURNED if explicit else ENFORCED
+        enforcement = MONITORED if self.monitor else RETURNED if explicit else ENFORCED
         self.reporter.report(decision, start_time_ns, enforcement, session, attributes, error)
         if not explicit and not self.monitor and not decision.allowed:
             if error is not None:

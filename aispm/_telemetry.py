@@ -25,7 +25,7 @@ _log = logging.getLogger("aispm")
 class Reporter:
     """Turns decisions into spans on one tracer."""
 
-    __slots__ = ("_error_status", "_mode", "_tracer")
+    __slots__ = ("_mode", "_status", "_status_error", "_tracer")
 
     def __init__(self, tracer_provider: Any | None, *, mode: str) -> None:
         from opentelemetry import trace
@@ -33,7 +33,8 @@ class Reporter:
 
         self._tracer = trace.get_tracer("aispm", __version__, tracer_provider=tracer_provider)
         self._mode = mode
-        self._error_status = lambda error: Status(StatusCode.ERROR, type(error).__name__)
+        self._status = Status
+        self._status_error = StatusCode.ERROR
 
     def report(
         self,
@@ -52,7 +53,7 @@ class Reporter:
                 for finding in decision.findings:
                     span.add_event(semconv.EVENT_FINDING, _finding_attributes(finding))
                 if error is not None:
-                    span.set_status(self._error_status(error))
+                    span.set_status(self._status(self._status_error, type(error).__name__))
             span.end(end_time=start_time_ns + decision.duration_ns)
         except Exception:  # telemetry must never change a decision
             _log.warning("aispm: could not report a %s decision", decision.guard, exc_info=True)

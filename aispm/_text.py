@@ -35,7 +35,7 @@ class _KeywordRule:
 class TextEngine:
     """Detection and policy for one text guard. Built once, at guard construction."""
 
-    __slots__ = ("_detector_rules", "_detectors", "_keyword_rules", "_policy", "_rt", "guard")
+    __slots__ = ("_detector_rules", "_detectors", "_keyword_rules", "_max_chars", "_policy", "_rt", "guard")
 
     def __init__(self, guard: str, runtime: Runtime, policy: GuardPolicy) -> None:
         self.guard = guard
@@ -46,6 +46,7 @@ class TextEngine:
             _KeywordRule(r, tuple(ScanText(k).folded for k in r.keywords)) for r in policy.rules if r.keywords
         )
         self._detector_rules = tuple(r for r in policy.rules if r.detectors)
+        self._max_chars = runtime.policy.limits.max_text_chars
 
     # -- one text --------------------------------------------------------------
 
@@ -58,7 +59,7 @@ class TextEngine:
         policy = self._policy
         if not policy.enabled:
             return TextDecision(Action.ALLOW, self.guard, text, duration_ns=_since(t0))
-        if len(text) > self._rt.policy.limits.max_text_chars:
+        if len(text) > self._max_chars:
             finding = Finding(detector=TEXT_TOO_LARGE, category="limits", severity=Severity.HIGH)
             return TextDecision(
                 Action.DENY,
@@ -146,7 +147,7 @@ class TextEngine:
     # -- structured values ------------------------------------------------------
 
     def evaluate_value(
-        self, value: Any, *, source: str | None, session: Session | None, objects: bool = True
+        self, value: Any, *, source: str | None, session: Session | None, objects: bool = True, t0: int = 0
     ) -> tuple[TextDecision, Any]:
         """Decide about every string inside ``value``; return the decision and the value to pass on.
 
@@ -156,31 +157,36 @@ class TextEngine:
         decision is a deny; with ``objects=False`` other objects are skipped.
         Finding offsets are relative to their string.
         """
+        if type(value) is str:
+            decision = self.evaluate(value, source=source, session=session, t0=t0)
+            return decision, (decision.value if decision.allowed else None)
         limits = self._rt.policy.limits
         walker = _Walker(self, source, session, limits.max_depth, limits.max_items, objects)
         try:
             new_value = walker.walk(value, 0)
         except _TooLarge:
             finding = Finding(detector=STRUCTURE_TOO_LARGE, category="limits", severity=Severity.HIGH)
-            return (
-                TextDecision(Action.DENY, self.guard, "", (finding,), (STRUCTURE_TOO_LARGE,), "value exceeds limits"),
-                None,
+            denied = TextDecision(
+                Action.DENY, self.guard, "", (finding,), (STRUCTURE_TOO_LARGE,), "value exceeds limits", _since(t0)
             )
+            return denied, None
         if not walker.decisions:
-            return TextDecision(Action.ALLOW, self.guard, ""), value
+            return TextDecision(Action.ALLOW, self.guard, "", duration_ns=_since(t0)), value
         decision = cast(TextDecision, combine(walker.decisions, value=""))
+        if decision.action is Action.REDACT and walker.unredactable:
+            finding = Finding(detector=UNREDACTABLE, category="limits", severity=Severity.HIGH)
+            denied = TextDecision(
+                Action.DENY,
+                self.guard,
+                "",
+                (*decision.findings, finding),
+                (*decision.rule_ids, UNREDACTABLE),
+                "a value that needs redacting cannot be rebuilt",
+                _since(t0),
+            )
+            return denied, None
+        decision = replace(decision, duration_ns=_since(t0))
         if decision.action is Action.REDACT:
-            if walker.unredactable:
-                finding = Finding(detector=UNREDACTABLE, category="limits", severity=Severity.HIGH)
-                decision = TextDecision(
-                    Action.DENY,
-                    self.guard,
-                    "",
-                    (*decision.findings, finding),
-                    (*decision.rule_ids, UNREDACTABLE),
-                    "a value that needs redacting cannot be rebuilt",
-                )
-                return decision, None
             return decision, new_value
         return decision, (value if decision.allowed else None)
 
@@ -195,6 +201,9 @@ def _applies(rule: Rule, roles: frozenset[str], source: str | None) -> bool:
 
 class _TooLarge(Exception):
     pass
+
+
+_SCALARS = frozenset({type(None), bool, int, float, complex})
 
 
 class _Walker:
@@ -239,6 +248,25 @@ class _Walker:
         return decision.value if decision.action is not Action.ALLOW else text
 
     def walk(self, value: Any, depth: int) -> Any:
+        kind = type(value)
+        if kind is str:
+            return self._text(value)
+        if kind in _SCALARS:
+            return value
+        if kind is tuple or kind is list:  # the common containers, without ABC checks
+            if depth >= self._max_depth:
+                raise _TooLarge
+            items = [self.walk(v, depth + 1) for v in value]
+            unchanged = all(a is b for a, b in zip(items, value, strict=True))
+            return value if unchanged else kind(items)
+        if kind is dict:
+            if depth >= self._max_depth:
+                raise _TooLarge
+            if not value:
+                return value
+            pairs = [(self.walk(k, depth + 1), self.walk(v, depth + 1)) for k, v in value.items()]
+            unchanged = all(k is k2 and v is v2 for (k, v), (k2, v2) in zip(value.items(), pairs, strict=True))
+            return value if unchanged else _rebuild(value, dict(pairs), self)
         if isinstance(value, str):
             return self._text(value)
         if value is None or isinstance(value, (bool, int, float, complex)):
@@ -306,20 +334,17 @@ class TextGuardBase:
         session = current_session()
         t0 = _perf()
         try:
-            decision, new_value = self._engine.evaluate_value(value, source=source, session=session, objects=objects)
+            decision, new_value = self._engine.evaluate_value(
+                value, source=source, session=session, objects=objects, t0=t0
+            )
         except Exception as exc:
             decision = self._rt.failure(TextDecision, self._engine.guard, exc, "", "", _perf() - t0)
             self._rt.finish(
                 decision, start_time_ns=start, session=session, explicit=False, attributes=attributes, error=exc
             )
             return value
-        decision = _with_duration(decision, _perf() - t0)
         self._rt.finish(decision, start_time_ns=start, session=session, explicit=False, attributes=attributes)
         return value if self._rt.monitor else new_value
-
-
-def _with_duration(decision: TextDecision, duration_ns: int) -> TextDecision:
-    return replace(decision, duration_ns=duration_ns)
 
 
 def _since(t0: int) -> int:

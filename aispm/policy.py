@@ -166,6 +166,14 @@ class OutputPolicy(GuardPolicy):
 RISK_LEVELS = ("read", "write", "destructive", "financial", "external_communication")
 """The built-in tool risk levels; a policy may add its own in ``tools.risk_actions``."""
 
+_DEFAULT_RISK_ACTIONS = {
+    "read": Action.ALLOW,
+    "write": Action.ALLOW,
+    "destructive": Action.REQUIRE_APPROVAL,
+    "financial": Action.REQUIRE_APPROVAL,
+    "external_communication": Action.REQUIRE_APPROVAL,
+}
+
 
 class ToolSpec(_Model):
     """What the policy says about one tool."""
@@ -193,18 +201,18 @@ class ToolPolicy(_Model):
     deny: tuple[str, ...] = Field(default=(), description="Glob patterns of tools that never run.")
     default_risk: str = "write"
     risk_actions: dict[str, Action] = Field(
-        default_factory=lambda: {
-            "read": Action.ALLOW,
-            "write": Action.ALLOW,
-            "destructive": Action.REQUIRE_APPROVAL,
-            "financial": Action.REQUIRE_APPROVAL,
-            "external_communication": Action.REQUIRE_APPROVAL,
-        }
+        default_factory=lambda: dict(_DEFAULT_RISK_ACTIONS),
+        description="Action per risk level; built-in levels left out keep their default.",
     )
     tools: dict[str, ToolSpec] = Field(default_factory=dict)
     agents: dict[str, AgentTools] = Field(
         default_factory=dict, description="Per-agent allow/deny; every agent in the chain must allow."
     )
+
+    @field_validator("risk_actions")
+    @classmethod
+    def _complete_risk_actions(cls, value: dict[str, Action]) -> dict[str, Action]:
+        return {**_DEFAULT_RISK_ACTIONS, **value}
 
     @model_validator(mode="after")
     def _risks_are_declared(self) -> ToolPolicy:

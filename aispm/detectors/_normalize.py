@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cached_property
 
 # Zero-width and joiner characters, bidi embeddings/overrides/isolates, the
 # soft hyphen, the Mongolian vowel separator, the BOM, and the Unicode tag block
@@ -27,41 +26,41 @@ _TAG_RE = re.compile("[\U000e0000-\U000e007f]")
 
 
 class ScanText:
-    """One text as every detector sees it. Computed lazily, at most once."""
+    """One text as every detector sees it. Each view is computed lazily, at most once."""
+
+    __slots__ = ("_ascii", "_folded", "_memo_folded", "_memo_original", "_offsets", "original")
 
     def __init__(self, original: str) -> None:
         self.original = original
         self._ascii = original.isascii()
         self._folded: str | None = None
+        self._offsets: list[int] | None = None  # None: offsets map one to one
         self._memo_folded: dict[str, bool] = {}
         self._memo_original: dict[str, bool] = {}
-
-    @cached_property
-    def invisible_count(self) -> int:
-        """How many invisible characters ``folded`` dropped."""
-        if self._ascii:
-            return 0
-        return sum(1 for _ in _INVISIBLE_RE.finditer(self.original))
-
-    @cached_property
-    def has_tag_characters(self) -> bool:
-        """True when the text carries Unicode tag characters (ASCII smuggling)."""
-        return not self._ascii and _TAG_RE.search(self.original) is not None
 
     @property
     def folded(self) -> str:
         """Lower-cased NFKC text without invisible characters, for phrase detectors."""
         folded = self._folded
         if folded is None:
-            folded = self._folded = self.original.lower() if self._ascii else self._fold_result[0]
+            if self._ascii:
+                folded = self.original.lower()
+            else:
+                folded, self._offsets = _fold(self.original)
+            self._folded = folded
         return folded
 
-    @cached_property
-    def _offsets(self) -> list[int] | None:
-        # None means identity; otherwise offsets[i] is the original index of folded[i].
+    @property
+    def invisible_count(self) -> int:
+        """How many invisible characters ``folded`` drops."""
         if self._ascii:
-            return None
-        return self._fold_result[1]
+            return 0
+        return sum(1 for _ in _INVISIBLE_RE.finditer(self.original))
+
+    @property
+    def has_tag_characters(self) -> bool:
+        """True when the text carries Unicode tag characters (ASCII smuggling)."""
+        return not self._ascii and _TAG_RE.search(self.original) is not None
 
     def memo(self, *, folded: bool) -> dict[str, bool]:
         """Which substrings occur in ``folded`` (or ``original``), as far as detectors have asked.
@@ -80,6 +79,7 @@ class ScanText:
 
     def to_original(self, index: int) -> int:
         """Map an offset in ``folded`` (``0..len(folded)``) to one in ``original``."""
+        _ = self.folded  # computes the offset map
         offsets = self._offsets
         if offsets is None:
             return index
@@ -89,6 +89,7 @@ class ScanText:
 
     def span_to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a ``folded`` span to the ``original`` span that covers it."""
+        _ = self.folded  # computes the offset map
         offsets = self._offsets
         if offsets is None:
             return start, end
@@ -99,15 +100,14 @@ class ScanText:
         # end after the original character it came from.
         return self.to_original(start), offsets[end - 1] + 1
 
-    @cached_property
-    def _fold_result(self) -> tuple[str, list[int] | None]:
-        text = self.original
-        stripped = _INVISIBLE_RE.sub("", text)
-        folded = unicodedata.normalize("NFKC", stripped).lower()
-        if len(stripped) == len(text) and len(folded) == len(text):
-            # Same length throughout: each character folded to exactly one.
-            return folded, None
-        return _fold_with_offsets(text)
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    stripped = _INVISIBLE_RE.sub("", text)
+    folded = unicodedata.normalize("NFKC", stripped).lower()
+    if len(stripped) == len(text) and len(folded) == len(text):
+        # Same length throughout: each character folded to exactly one.
+        return folded, None
+    return _fold_with_offsets(text)
 
 
 def _fold_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -126,13 +126,13 @@ class PatternDetector:
                     if validate is None or validate(match.group()):
                         spans.append(match.span())
                 continue
-            for start in starts:
-                at = haystack.find(start)
+            for word in starts:
+                at = haystack.find(word)
                 while at >= 0:
-                    match = regex.match(haystack, at)
-                    if match is not None and (validate is None or validate(match.group())):
-                        spans.append(match.span())
-                    at = haystack.find(start, at + 1)
+                    anchored = regex.match(haystack, at)
+                    if anchored is not None and (validate is None or validate(anchored.group())):
+                        spans.append(anchored.span())
+                    at = haystack.find(word, at + 1)
         if not spans:
             return []
         spans.sort()

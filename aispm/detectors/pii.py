@@ -18,6 +18,9 @@ __all__ = ["credit_card", "email", "luhn_valid", "phone", "us_ssn"]
 OWASP_SENSITIVE_INFORMATION = "OWASP-LLM02:2025"
 ATLAS_DATA_LEAKAGE = "AML.T0057"
 _MAPPINGS = (OWASP_SENSITIVE_INFORMATION, ATLAS_DATA_LEAKAGE)
+# Single characters are found with memchr: text without digits skips the numeric patterns
+# for about half a microsecond per KB (shared by every detector through ScanText.memo).
+_DIGITS = tuple("0123456789")
 
 
 def luhn_valid(candidate: str) -> bool:
@@ -104,10 +107,11 @@ def phone() -> PatternDetector:
         (
             # +44 20 7946 0958, +1-202-555-0143, +49 (30) 1234567: one bounded run, then counted
             r"\+(?<![\w+]\+)[1-9][\d .()-]{6,22}\d(?!\w)",
-            # (202) 555-0143, 202-555-0143, 202.555.0143; the leading character class lets
+            # (202) 555-0143, 202-555-0143, 202.555.0143; a plain leading character class lets
             # `re` skip every position that is not a digit or "(" before trying more
-            r"(?:\((?<![\w+(-]\()\d{3}\) ?|\d(?<![\w+(-]\d)\d\d[.-])\d{3}[.-]\d{4}(?![\w-])",
+            r"[(0-9](?:(?<=\()(?<![\w+(-]\()\d{3}\) ?|(?<=[0-9])(?<![\w+(-][0-9])\d\d[.-])\d{3}[.-]\d{4}(?![\w-])",
         ),
+        requires=_DIGITS,
         validate=_plausible_phone,
         mappings=_MAPPINGS,
         confidence=0.7,
@@ -121,6 +125,7 @@ def credit_card() -> PatternDetector:
         "pii",
         Severity.HIGH,
         (r"[0-9](?<![0-9-][0-9])(?:[ -]?[0-9]){12,18}(?![0-9-])",),
+        requires=_DIGITS,
         mappings=_MAPPINGS,
         confidence=0.9,
         validate=luhn_valid,
