@@ -12,8 +12,8 @@ Start with `Guard`::
 `Policy` are imported on first use, which is when those costs are paid.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from ._version import __version__ as __version__
 from .decisions import Action as Action
@@ -32,7 +32,7 @@ from .errors import PolicyIssue as PolicyIssue
 from .principals import Session as Session
 from .principals import current_session as current_session
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .guard import Guard as Guard
     from .policy import Policy as Policy
 
@@ -59,12 +59,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # PEP 562: import the heavy public names (pydantic, OpenTelemetry) on first use.
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'aispm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 

@@ -118,7 +118,8 @@ def _feed(output: Any, scan: StreamScan, chunk: Any, attrs: dict[str, Any]) -> A
     # Text chunks go through the stream scanner (which may hold some back);
     # anything else is scanned on its own, like a return value.
     if isinstance(chunk, str):
-        return scan.feed(chunk) or None
+        out = scan.feed(chunk)
+        return out if out or scan.passes_through else None
     return output._run_value(chunk, source=None, attributes=attrs)
 
 

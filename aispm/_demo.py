@@ -178,7 +178,7 @@ def _build_agent(guard: Guard, tracer: Any) -> Callable[[str], str]:
     @guard.tool(risk="destructive")
     def delete_customer(customer_id: str) -> str:
         """Delete a customer account and all its data."""
-        return f"customer {customer_id} deleted"  # never runs: the default policy wants approval first
+        return f"customer {customer_id} deleted"  # pragma: no cover - never runs: the policy wants approval
 
     tools: dict[str, Callable[..., str]] = {"lookup_order": lookup_order, "delete_customer": delete_customer}
 
@@ -225,12 +225,10 @@ def _jsonable(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
 def _decisions(spans: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
     by_id = {s["span_id"]: s for s in spans}
 
-    def turn_of(span: dict[str, Any] | None) -> int | None:
-        while span is not None:
-            if span["name"] == TURN_SPAN:
-                return int(span["attributes"][TURN_ATTRIBUTE])
-            span = by_id.get(span["parent_id"])
-        return None
+    def turn_of(span: dict[str, Any]) -> int:
+        while span["name"] != TURN_SPAN:  # every decision of the demo is made inside a turn
+            span = by_id[span["parent_id"]]
+        return int(span["attributes"][TURN_ATTRIBUTE])
 
     return tuple(
         {

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ._telemetry import Reporter
@@ -36,12 +36,6 @@ class Runtime:
     detectors: Mapping[str, Detector]
     hash_key: bytes
 
-    def enforcement(self, *, explicit: bool) -> str:
-        """The ``aispm.enforcement`` value of a decision made through this entry point."""
-        if self.monitor:
-            return MONITORED
-        return RETURNED if explicit else ENFORCED
-
     def fingerprint(self, text: str) -> str:
         """Keyed hash of caught text: correlates repeats without revealing the text."""
         data = text.encode("utf-8", "surrogatepass")
@@ -49,12 +43,13 @@ class Runtime:
 
     def with_fingerprints(self, text: str, findings: list[Finding]) -> tuple[Finding, ...]:
         """Fill in the fingerprint of every located finding."""
-        return tuple(
-            replace(f, fingerprint=self.fingerprint(text[f.start : f.end]))
-            if f.start is not None and f.end is not None and not f.fingerprint
-            else f
-            for f in findings
-        )
+        out = []
+        for f in findings:
+            if f.start is not None and f.end is not None and not f.fingerprint:
+                fingerprint = self.fingerprint(text[f.start : f.end])
+                f = Finding(f.detector, f.category, f.severity, f.start, f.end, f.confidence, f.mappings, fingerprint)
+            out.append(f)
+        return tuple(out)
 
     def failure(self, cls: type[D], guard: str, error: BaseException, value: Any, empty: Any, duration_ns: int) -> D:
         """The decision when a guard itself failed: deny with ``empty`` (fail closed) or allow ``value`` (fail open)."""

@@ -8,6 +8,7 @@ for the whole value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from time import perf_counter_ns as _perf
@@ -29,7 +30,14 @@ UNREDACTABLE = "output.unredactable_value"
 @dataclass(frozen=True, slots=True)
 class _KeywordRule:
     rule: Rule
-    keywords: tuple[str, ...]  # folded like ScanText.folded
+    pattern: re.Pattern[str]  # the folded keywords; any run of whitespace matches the spaces in them
+
+
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    # Literal words joined by bounded whitespace runs: linear-time, and "drop  table"
+    # (two spaces, a tab, a newline) cannot slip past a "drop table" rule.
+    alternatives = (r"\s{1,16}".join(re.escape(word) for word in ScanText(k).folded.split()) for k in keywords)
+    return re.compile("|".join(alternatives))
 
 
 class TextEngine:
@@ -43,7 +51,7 @@ class TextEngine:
         self._policy = policy
         self._detectors: tuple[Detector, ...] = tuple(runtime.detectors[d] for d in policy.detectors)
         self._keyword_rules = tuple(
-            _KeywordRule(r, tuple(ScanText(k).folded for k in r.keywords)) for r in policy.rules if r.keywords
+            _KeywordRule(r, _keyword_pattern(r.keywords)) for r in policy.rules if r.keywords
         )
         self._detector_rules = tuple(r for r in policy.rules if r.detectors)
         self._max_chars = runtime.policy.limits.max_text_chars
@@ -78,22 +86,19 @@ class TextEngine:
         roles = session.roles if session is not None else frozenset()
         for kw in self._keyword_rules:
             if _applies(kw.rule, roles, source):
-                folded = scan.folded
-                for keyword in kw.keywords:
-                    at = folded.find(keyword)
-                    if at >= 0:
-                        start, end = scan.span_to_original(at, at + len(keyword))
-                        findings.append(
-                            Finding(
-                                detector=kw.rule.id,
-                                category="policy_rule",
-                                severity=Severity.MEDIUM,
-                                start=start,
-                                end=end,
-                            )
+                match = kw.pattern.search(scan.folded)
+                if match is not None:
+                    start, end = scan.span_to_original(*match.span())
+                    findings.append(
+                        Finding(
+                            detector=kw.rule.id,
+                            category="policy_rule",
+                            severity=Severity.MEDIUM,
+                            start=start,
+                            end=end,
                         )
-                        fired.append(kw.rule)
-                        break
+                    )
+                    fired.append(kw.rule)
         if not findings:
             return TextDecision(Action.ALLOW, self.guard, text, duration_ns=_since(t0))
         if self._detector_rules:

@@ -66,9 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _silence_stdout() -> None:
     # Python flushes stdout at exit, which would raise again: point it at devnull.
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError):  # stdout may have no file descriptor
+        fd = sys.stdout.fileno()
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,5 +123,5 @@ def _policy_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover - run in a subprocess by tests/test_cli.py
     raise SystemExit(main())

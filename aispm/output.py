@@ -113,6 +113,11 @@ class StreamScan:
         self._closed = False
         self._failed = False  # the guard failed open: the rest of the stream passes unscanned
 
+    @property
+    def passes_through(self) -> bool:
+        """True in monitor mode: every chunk is passed on unchanged, as it arrives."""
+        return self._rt.monitor
+
     def feed(self, chunk: str) -> str:
         """Add a chunk; return the text that may be passed on now (possibly empty).
 

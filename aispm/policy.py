@@ -298,6 +298,8 @@ class Policy(_Model):
                 raise PolicyError(f"invalid JSON in {str(path)!r}", [issue]) from None
         else:
             data, lines = _load_yaml(text, str(path))
+            if data is None:  # an empty YAML document, like an empty TOML one, means the defaults
+                data = {}
         return cls.from_data(data, source=repr(str(path)), lines=lines)
 
 

@@ -22,7 +22,7 @@ SPAN_PROMPT: Final = "aispm.prompt"
 """One prompt-guard decision."""
 
 SPAN_OUTPUT: Final = "aispm.output"
-"""One output-scanner decision (a whole response, or one step of a stream)."""
+"""One output-scanner decision (a whole response, or a whole stream)."""
 
 SPAN_TOOLS: Final = "aispm.tools"
 """One tool-authorization decision."""
@@ -69,7 +69,7 @@ PROMPT_SOURCE: Final = "aispm.prompt.source"
 """Where the checked text came from: ``user``, ``system``, ``tool``, ``retrieval``, ``agent`` or ``model``."""
 
 STREAM: Final = "aispm.stream"
-"""``True`` when the decision is about a chunk of a stream."""
+"""``True`` when the decision covers a streamed response (one decision for the whole stream)."""
 
 # --- principal ----------------------------------------------------------------
 

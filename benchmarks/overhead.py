@@ -30,6 +30,11 @@ ANSWER_1KB = (
     "The new product line is on track for launch, with the pilot customers reporting good results so far. "
 ) * 6
 ANSWER_1KB = ANSWER_1KB[:1024]
+LEAKY_ANSWER = (
+    ANSWER_1KB[:800]
+    + " Order 1042 ships on 2026-03-03 for 129.90 EUR. Ask ops@example.com; key AKIAIOSFODNN7EXAMPLE. "
+    + ANSWER_1KB[:120]
+)
 
 
 def best_us(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
@@ -50,7 +55,16 @@ def main() -> None:
     provider, exporter = sdk_provider()
     sdk_guard = aispm.Guard(tracer_provider=provider)
     tracer = provider.get_tracer("bench")
-    attrs = {f"bench.attr.{i}": "value" for i in range(10)}
+    # The six attributes a prompt decision without a session carries, so the
+    # comparison isolates what aispm itself adds around the SDK's span.
+    attrs = {
+        "aispm.decision.action": "allow",
+        "aispm.decision.guard": "prompt",
+        "aispm.enforcement": "returned",
+        "aispm.mode": "enforce",
+        "aispm.prompt.source": "user",
+        "aispm.text.length": 1024,
+    }
 
     def bare_span() -> None:
         span = tracer.start_span("bare")
@@ -74,13 +88,20 @@ def main() -> None:
         exporter.clear()
         return value
 
-    span = measure("bare SDK span (start_span, 10 attributes, end)", bare_span)
+    empty_span = measure("bare SDK span (start_span, end)", lambda: tracer.start_span("bare").end())
+    span = measure("bare SDK span (start_span, the decision's 6 attributes, end)", bare_span)
     check_plain = measure("prompt.check, 1 KB clean prompt, no SDK", lambda: plain_guard.prompt.check(PROMPT_1KB))
     check_sdk = measure("prompt.check, 1 KB clean prompt, SDK", lambda: sdk_guard.prompt.check(PROMPT_1KB))
     scan_plain = measure("output.scan, 1 KB clean answer, no SDK", lambda: plain_guard.output.scan(ANSWER_1KB))
     scan_sdk = measure("output.scan, 1 KB clean answer, SDK", lambda: sdk_guard.output.scan(ANSWER_1KB))
+    measure(
+        "output.scan, 1 KB answer with numbers, e-mail and AWS key (redacts), no SDK",
+        lambda: plain_guard.output.scan(LEAKY_ANSWER),
+    )
     call = measure("undecorated call", lambda: answer(PROMPT_1KB))
-    protected_plain = measure("@guard.protect call (prompt + output decision), no SDK", lambda: plain_protected(PROMPT_1KB))
+    protected_plain = measure(
+        "@guard.protect call (prompt + output decision), no SDK", lambda: plain_protected(PROMPT_1KB)
+    )
     protected_sdk = measure("@guard.protect call (prompt + output decision), SDK", lambda: sdk_protected(PROMPT_1KB))
 
     provider.shutdown()
@@ -94,9 +115,12 @@ def main() -> None:
     print()
     print("Derived (same run):")
     print(f"- prompt check with no SDK: {check_plain:.2f} µs (target < 15 µs)")
-    print(f"- aispm on top of one bare SDK span, prompt check: {check_sdk - span:.2f} µs (target < 10 µs)")
-    print(f"- of which detection and policy (the no-SDK cost): {check_plain:.2f} µs; telemetry beyond a bare span: "
-          f"{check_sdk - span - check_plain:.2f} µs")
+    print(
+        f"- aispm's telemetry around one decision span, beyond the SDK's own span with the same attributes "
+        f"(SDK - no SDK - bare span): {check_sdk - check_plain - span:.2f} µs (target < 10 µs); "
+        f"against an empty span: {check_sdk - check_plain - empty_span:.2f} µs"
+    )
+    print(f"- everything aispm adds on top of one bare SDK span, prompt check: {check_sdk - span:.2f} µs")
     print(f"- output scan with no SDK: {scan_plain:.2f} µs; with SDK, beyond one bare span: {scan_sdk - span:.2f} µs")
     print(f"- decorated call overhead, no SDK: {protected_plain - call:.2f} µs for two decisions")
     print(f"- decorated call overhead, SDK, beyond two bare spans: {protected_sdk - call - 2 * span:.2f} µs")

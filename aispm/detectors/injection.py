@@ -140,13 +140,22 @@ instruction_override_patterns = (
         rf"{_GAP}{_words('everything', 'all', 'anything', 'all of the', 'all the text', 'the text', 'what')}{_GAP}"
         rf"{_words('above', 'you were instructed')}\b",
     ),
-    # "your new instructions are", "new system prompt:"
+    # "your new instructions are", "the real system prompt is": the qualifier is required,
+    # or "the rules are posted on the wall" would match ("the new rules are" is news, not an attack)
     _pattern(
-        _lead("your", "the", "my", "new"),
-        rf"(?:{_GAP}{_words('new', 'real', 'actual', 'true', 'updated')})?{_GAP}"
+        _lead("your"),
+        rf"{_GAP}{_words('new', 'real', 'actual', 'true', 'updated')}{_GAP}"
         rf"{_words('instructions', 'system prompt', 'rules')}"
         rf"(?:{_GAP}{_words('are', 'is', 'now')}|\s{{0,4}}:)",
     ),
+    _pattern(
+        _lead("the", "my"),
+        rf"{_GAP}{_words('real', 'actual', 'true')}{_GAP}"
+        rf"{_words('instructions', 'system prompt', 'rules')}"
+        rf"(?:{_GAP}{_words('are', 'is', 'now')}|\s{{0,4}}:)",
+    ),
+    # "new system prompt:", "New instructions:" (a heading that starts new instructions)
+    _pattern(_lead("new"), rf"{_GAP}{_words('instructions', 'system prompt', 'rules')}\s{{0,4}}:"),
 )
 instruction_override_requires = (*_NOUN_ANCHORS, "above")
 
@@ -203,7 +212,8 @@ jailbreak_patterns = (
             "you re",
             "simulate",
         ),
-        rf"{_GAP}{_ANY_WORDS % 6}{_words('without', 'with no', 'free of', 'free from', 'not bound by', 'unbound by', 'ignoring', 'no')}"
+        rf"{_GAP}{_ANY_WORDS % 6}"
+        rf"{_words('without', 'with no', 'free of', 'free from', 'not bound by', 'unbound by', 'ignoring', 'no')}"
         rf"{_GAP}(?:{_words('any', 'all', 'your', 'the', 'of')}{_GAP}){{0,2}}(?:\w{{1,20}}{_GAP})?{_UNRESTRICTED}\b",
     ),
     _pattern(
@@ -287,18 +297,6 @@ _PROMPT_NOUNS = _words(
     "metaprompt",
     "system prompt",
 )
-_NOUN_LEAD = _lead(
-    "prompt",
-    "prompts",
-    "instructions",
-    "rules",
-    "guidelines",
-    "preprompt",
-    "pre-prompt",
-    "meta prompt",
-    "metaprompt",
-    "system prompt",
-)
 
 system_prompt_extraction_patterns = (
     # "reveal your system prompt", "print your instructions verbatim"
@@ -334,10 +332,11 @@ system_prompt_extraction_patterns = (
         rf"(?:{_words('text', 'words', 'content', 'lines', 'sentences', 'message', 'messages', 'tokens')}{_GAP}){{0,1}}"
         r"above\b",
     ),
-    # "your instructions, verbatim"
+    # "your instructions, verbatim" (addressed to the model: not "copy the rules verbatim")
     _pattern(
-        _NOUN_LEAD,
-        rf"{_GAP}{_ANY_WORDS % 3}{_words('verbatim', 'word for word', 'word-for-word', 'in full', 'character for character')}\b",
+        _lead("your"),
+        rf"{_GAP}{_optional_words(_PROMPT_QUALIFIERS, 3)}{_PROMPT_NOUNS}{_GAP}{_ANY_WORDS % 3}"
+        rf"{_words('verbatim', 'word for word', 'word-for-word', 'in full', 'character for character')}\b",
     ),
 )
 system_prompt_extraction_requires = ("instruct", "prompt", "rule", "guideline", "above")

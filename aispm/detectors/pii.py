@@ -38,6 +38,24 @@ def luhn_valid(candidate: str) -> bool:
     return total % 10 == 0
 
 
+_SEPARATOR = re.compile("[ -]")
+
+
+def _holds_card(candidate: str) -> bool:
+    # The pattern takes the longest run of digits and single separators, so a card next to a
+    # short number is one candidate: "4111111111111111 123" (card, CVV), "cvv 123 4111...".
+    # Then every run of whole digit groups is tried; the whole candidate is redacted.
+    # At most 19 digits, so at most 19 groups: bounded work per match.
+    if luhn_valid(candidate):
+        return True
+    groups = _SEPARATOR.split(candidate)
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups) + 1):
+            if (i, j) != (0, len(groups)) and luhn_valid("".join(groups[i:j])):
+                return True
+    return False
+
+
 def _plausible_phone(candidate: str) -> bool:
     # E.164 numbers have at most 15 digits; fewer than 10 is too short to matter here.
     digits = sum(c.isdigit() for c in candidate)
@@ -72,9 +90,12 @@ class Email:
             start = at
             while start > last_end and at - start < 65 and haystack[start - 1] in _LOCAL_CHARS:
                 start -= 1
+            # The run must not have been cut short (by the length limit or the previous address);
+            # checked before skipping leading punctuation, so ".alice@example.com" is still found.
+            whole_run = start == 0 or haystack[start - 1] not in _LOCAL_CHARS
             while start < at and not haystack[start].isalnum():
                 start += 1  # a local part starts with a letter or digit
-            local_ok = start < at and at - start <= 64 and (start == 0 or haystack[start - 1] not in _LOCAL_CHARS)
+            local_ok = whole_run and start < at and at - start <= 64
             domain = _DOMAIN.match(haystack, at + 1) if local_ok else None
             if domain is not None:
                 findings.append(
@@ -128,7 +149,7 @@ def credit_card() -> PatternDetector:
         requires=_DIGITS,
         mappings=_MAPPINGS,
         confidence=0.9,
-        validate=luhn_valid,
+        validate=_holds_card,
     )
 
 
