@@ -50,9 +50,7 @@ class TextEngine:
         self._rt = runtime
         self._policy = policy
         self._detectors: tuple[Detector, ...] = tuple(runtime.detectors[d] for d in policy.detectors)
-        self._keyword_rules = tuple(
-            _KeywordRule(r, _keyword_pattern(r.keywords)) for r in policy.rules if r.keywords
-        )
+        self._keyword_rules = tuple(_KeywordRule(r, _keyword_pattern(r.keywords)) for r in policy.rules if r.keywords)
         self._detector_rules = tuple(r for r in policy.rules if r.detectors)
         self._max_chars = runtime.policy.limits.max_text_chars
 
@@ -86,17 +84,11 @@ class TextEngine:
         roles = session.roles if session is not None else frozenset()
         for kw in self._keyword_rules:
             if _applies(kw.rule, roles, source):
-                match = kw.pattern.search(scan.folded)
-                if match is not None:
-                    start, end = scan.span_to_original(*match.span())
-                    findings.append(
-                        Finding(
-                            detector=kw.rule.id,
-                            category="policy_rule",
-                            severity=Severity.MEDIUM,
-                            start=start,
-                            end=end,
-                        )
+                hits = [scan.span_to_original(*m.span()) for m in kw.pattern.finditer(scan.folded)]
+                if hits:
+                    findings.extend(
+                        Finding(detector=kw.rule.id, category="policy_rule", severity=Severity.MEDIUM, start=s, end=e)
+                        for s, e in hits
                     )
                     fired.append(kw.rule)
         if not findings:
@@ -114,9 +106,19 @@ class TextEngine:
         action = Action.ALLOW
         rule_ids: dict[str, None] = {}
         to_redact: list[Finding] = []
-        rule_actions = {r.id: r.action for r in fired}
+        # A keyword rule decides its own findings; a detector rule raises the
+        # action of the findings of the detectors it names (rules never lower).
+        rule_actions: dict[str, Action] = {}
+        for rule in fired:
+            if rule.keywords:
+                rule_actions[rule.id] = rule.action
+            for detector_id in rule.detectors:
+                rule_actions[detector_id] = max(rule.action, rule_actions.get(detector_id, Action.ALLOW))
         for finding in findings:
-            finding_action = rule_actions.get(finding.detector) or self._action_for(finding, roles)
+            finding_action = self._action_for(finding, roles)
+            ruled = rule_actions.get(finding.detector)
+            if ruled is not None:
+                finding_action = ruled if finding.category == "policy_rule" else max(finding_action, ruled)
             if finding_action is Action.REDACT:
                 to_redact.append(finding)
             if finding_action is not Action.ALLOW:

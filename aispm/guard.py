@@ -222,9 +222,6 @@ def _build_detectors(policy: Policy, extra: Iterable[Detector]) -> dict[str, Det
         guard_policy = getattr(policy, section)
         for i, name in enumerate(guard_policy.detectors):
             wanted.setdefault(name, f"{section}.detectors.{i}")
-        for r, rule in enumerate(guard_policy.rules):
-            for i, name in enumerate(rule.detectors):
-                wanted.setdefault(name, f"{section}.rules.{r}.detectors.{i}")
     issues = [
         PolicyIssue(where, f"unknown detector {name!r}")
         for name, where in wanted.items()

@@ -125,12 +125,17 @@ class GuardPolicy(_Model):
         return {**cls._default_actions, **value}
 
     @model_validator(mode="after")
-    def _unique_rule_ids(self) -> GuardPolicy:
+    def _consistent_rules(self) -> GuardPolicy:
         seen: set[str] = set()
         for rule in self.rules:
             if rule.id in seen:
                 raise ValueError(f"duplicate rule id {rule.id!r}")
             seen.add(rule.id)
+            missing = sorted(set(rule.detectors) - set(self.detectors))
+            if missing:
+                raise ValueError(
+                    f"rule {rule.id!r} names detectors that do not run here: {missing}; add them to detectors"
+                )
         return self
 
 
@@ -161,6 +166,15 @@ class OutputPolicy(GuardPolicy):
         "secrets.private_key",
     )
     actions: dict[Severity, Action] = Field(default_factory=lambda: dict(_REDACT_ACTIONS))
+
+    @model_validator(mode="after")
+    def _no_sources(self) -> OutputPolicy:
+        for rule in self.rules:
+            if rule.sources:
+                raise ValueError(
+                    f"rule {rule.id!r}: output rules cannot filter on sources (only prompt texts have one)"
+                )
+        return self
 
 
 RISK_LEVELS = ("read", "write", "destructive", "financial", "external_communication")

@@ -137,7 +137,8 @@ GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
 """On finding events: the detector's confidence, when it scores."""
 
 ERROR_TYPE: Final = "error.type"
-"""Set only when the guard itself failed (``GuardFailed``): the class name of the error."""
+"""Set only when the guard itself failed (whether it then failed closed or open): the class name of the error."""
 
 CODE_FUNCTION_NAME: Final = "code.function.name"
-"""On decisions made by ``@guard.protect`` and ``@guard.tool``: the qualified name of the wrapped function."""
+"""On the decisions ``@guard.protect`` makes about a call's arguments and return value: the wrapped function's
+qualified name (not on stream decisions, nor on tool decisions, which carry ``gen_ai.tool.name``)."""

@@ -44,16 +44,19 @@ _SEPARATOR = re.compile("[ -]")
 def _holds_card(candidate: str) -> bool:
     # The pattern takes the longest run of digits and single separators, so a card next to a
     # short number is one candidate: "4111111111111111 123" (card, CVV), "cvv 123 4111...".
-    # Then every run of whole digit groups is tried; the whole candidate is redacted.
-    # At most 19 digits, so at most 19 groups: bounded work per match.
+    # Without its first and/or last group of digits, the run may still be a card number;
+    # then the whole run is redacted. Cards are written in at most five groups (4-4-4-4-3).
     if luhn_valid(candidate):
         return True
     groups = _SEPARATOR.split(candidate)
-    for i in range(len(groups)):
-        for j in range(i + 1, len(groups) + 1):
-            if (i, j) != (0, len(groups)) and luhn_valid("".join(groups[i:j])):
-                return True
-    return False
+    if not 2 <= len(groups) <= 7:
+        return False
+    digits = "".join(groups)
+    first, last = len(groups[0]), len(digits) - len(groups[-1])
+    return any(
+        len(part) >= 13 and luhn_valid(part)
+        for part in (digits[first:], digits[:last], digits[first:last] if len(groups) > 2 else "")
+    )
 
 
 def _plausible_phone(candidate: str) -> bool:
@@ -126,8 +129,10 @@ def phone() -> PatternDetector:
         "pii",
         Severity.MEDIUM,
         (
-            # +44 20 7946 0958, +1-202-555-0143, +49 (30) 1234567: one bounded run, then counted
-            r"\+(?<![\w+]\+)[1-9][\d .()-]{6,22}\d(?!\w)",
+            # +44 20 7946 0958, +1-202-555-0143, +49 (30) 1234567: one bounded run, then counted.
+            # The run stops at a double space or dash: a greedy run through "+1-202-555-0143  0"
+            # would fail the check below and lose the number.
+            r"\+(?<![\w+]\+)[1-9](?:[\d.()]|-(?!-)| (?! )){6,22}\d(?!\w)",
             # (202) 555-0143, 202-555-0143, 202.555.0143; a plain leading character class lets
             # `re` skip every position that is not a digit or "(" before trying more
             r"[(0-9](?:(?<=\()(?<![\w+(-]\()\d{3}\) ?|(?<=[0-9])(?<![\w+(-][0-9])\d\d[.-])\d{3}[.-]\d{4}(?![\w-])",

@@ -1,0 +1,83 @@
+"""Every example runs offline, when imported, and prints what its docstring promises."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# The line (or lines) each example must print: the point of the scenario.
+EXPECTED = {
+    "plain_agent.py": [
+        "blocked: prompt guard: deny (injection.instruction_override, injection.system_prompt_extraction)",
+        "agent: It uses [REDACTED:AWS_ACCESS_KEY]; ask [REDACTED:EMAIL] to rotate it.",
+        "the model was called 2 times, never with the injection",
+    ],
+    "streaming.py": [
+        "The model yielded 5 chunks; the caller received 2:",
+        "One aispm.output span for the stream: action=redact, stream=True",
+    ],
+    "tools.py": [
+        "agent:researcher   update_ticket(7, 'open')",
+        "BLOCKED deny (tools.agent_not_granted)",
+        "BLOCKED require_approval (tools.risk.external_communication)",
+        "tools that actually ran: search_kb, update_ticket, search_kb, issue_refund",
+        "agent support-bot: users=['alice', 'carol'] delegates_to=['researcher']",
+    ],
+    "telemetry.py": [
+        "event aispm.finding:",
+        "4 spans; the caught key appears in 0 of them",
+    ],
+    "policy_file.py": [
+        "answer: The customer is bob@example.com, +1 202-555-0143, card [REDACTED:CREDIT_CARD].",
+        "answer: The customer is [REDACTED:EMAIL], [REDACTED:PHONE], card [REDACTED:CREDIT_CARD].",
+        "prompt: allow []",
+    ],
+}
+
+# What the fake models leak and the guards catch: no example may print it.
+CAUGHT = ("AKIAIOSFODNN7EXAMPLE", "MIIEowIBAAKCAQEA", "ops@example.com", "ops-team@example.com")
+
+
+def _load(path: Path) -> ModuleType:
+    name = f"aispm_example_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and typing look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def test_every_example_is_covered() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_runs(name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", [name])
+    module = _load(EXAMPLES / name)
+    try:
+        assert module.__doc__, "an example opens with a docstring saying what it shows and how to run it"
+        assert f"python examples/{name}" in module.__doc__
+        assert capsys.readouterr().out == "", "importing an example must not run it"
+
+        module.main()
+    finally:
+        sys.modules.pop(module.__name__, None)
+
+    out = capsys.readouterr().out
+    for line in EXPECTED[name]:
+        assert line in out
+    for caught in CAUGHT:
+        assert caught not in out
