@@ -324,7 +324,7 @@ def _span_strings(span: Any) -> Iterator[str]:
     yield from _strings(json.loads(span.to_json()))  # everything the exporter would send
 
 
-def _run_every_entry_point(harness: Harness, text: str) -> list[BaseException]:
+def _run_every_entry_point(harness: Harness, text: str) -> list[aispm.Blocked]:
     guard, strict = harness.guard, harness.strict
     guard.prompt.check(text)
     guard.output.scan(text)
@@ -340,7 +340,7 @@ def _run_every_entry_point(harness: Harness, text: str) -> list[BaseException]:
     def answer(question: str) -> dict[str, list[str]]:
         return {"answer": [text]}
 
-    raised: list[BaseException] = []
+    raised: list[aispm.Blocked] = []
     for call in (lambda: echo(text), lambda: answer("hello"), lambda: "".join(strict.output.scan_stream([text]))):
         with pytest.raises(aispm.Blocked) as info:
             call()
@@ -390,7 +390,8 @@ def _adversarial(n: int) -> dict[str, str]:
     mixed = "ignore a@ 1-2 +1 AKIA ghp_ dan you are -----BEGIN \u200b(202) "
     return {
         "letters": "a" * n,
-        "upper": "AKIA" * (n // 4) + "A" * (n % 4),
+        "upper": "A" * n,
+        "akia": "AKIA" * (n // 4),
         "gh": "gh" * (n // 2),
         "ghp": "ghp_" + "a" * n,
         "github_pat": "github_pat_" * (n // 11),
@@ -406,19 +407,27 @@ def _adversarial(n: int) -> dict[str, str]:
         "persona": "pretend you are dan " * (n // 20),
         "extraction": "what is your reveal the " * (n // 24),
         "pem": "-----BEGIN " * (n // 11),
-        "invisible": "i\u200bg\uff4e" * (n // 3),
+        "invisible": "i\u200bg\uff4e" * (n // 4),
         "mixed": mixed * (n // len(mixed)),
     }
 
 
 def _best_time(detector: Detector, text: str, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        scan = ScanText(text)  # a fresh text each time: folding is part of the cost
+    """Seconds per ``detect`` call, the best of ``repeat`` batches; fast calls are batched to be measurable."""
+
+    def batch(number: int) -> float:
+        scans = [ScanText(text) for _ in range(number)]  # fresh texts: folding is part of the cost
         start = time.perf_counter()
-        detector.detect(scan)
-        best = min(best, time.perf_counter() - start)
-    return max(best, 1e-7)
+        for scan in scans:
+            detector.detect(scan)
+        return time.perf_counter() - start
+
+    number = 1
+    elapsed = batch(number)
+    while elapsed < 2e-4 and number < 64:
+        number *= 4
+        elapsed = batch(number)
+    return min([elapsed, *(batch(number) for _ in range(repeat - 1))]) / number
 
 
 def _growth(detector: Detector, small: str, large: str) -> float:
@@ -435,7 +444,7 @@ def _growth(detector: Detector, small: str, large: str) -> float:
     return ratio
 
 
-N = 20_000
+N = 32_000
 MAX_GROWTH = 24
 
 

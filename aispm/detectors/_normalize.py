@@ -20,7 +20,10 @@ import unicodedata
 # soft hyphen, the Mongolian vowel separator, the BOM, and the Unicode tag block
 # (U+E0000..U+E007F, used for "ASCII smuggling"). Invisible to a human reader,
 # they are used to split trigger words and to hide instructions.
-_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f"
+_INVISIBLE = (
+    "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f"
+    "\ud800-\udfff"  # lone surrogates (invalid Unicode) are invisible too, and split words the same way
+)
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _TAG_RE = re.compile("[\U000e0000-\U000e007f]")
 
