@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ._telemetry import Reporter
@@ -36,10 +36,17 @@ class Runtime:
     detectors: Mapping[str, Detector]
     hash_key: bytes
 
+    hasher: hmac.HMAC = field(init=False, repr=False)
+    """HMAC keyed once; each fingerprint copies it (keying costs more than hashing a short match)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hasher", hmac.new(self.hash_key, digestmod=hashlib.sha256))
+
     def fingerprint(self, text: str) -> str:
         """Keyed hash of caught text: correlates repeats without revealing the text."""
-        data = text.encode("utf-8", "surrogatepass")
-        return hmac.new(self.hash_key, data, hashlib.sha256).hexdigest()[:16]
+        h = self.hasher.copy()
+        h.update(text.encode("utf-8", "surrogatepass"))
+        return h.hexdigest()[:16]
 
     def with_fingerprints(self, text: str, findings: list[Finding]) -> tuple[Finding, ...]:
         """Fill in the fingerprint of every located finding."""

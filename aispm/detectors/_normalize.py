@@ -26,12 +26,16 @@ _INVISIBLE = (
 )
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 _TAG_RE = re.compile("[\U000e0000-\U000e007f]")
+# One character class (so `re` skips other characters fast), then one greedy
+# class: no backtracking, linear time. Runs without a digit are dropped after.
+_DIGIT_RUN = re.compile(r"[0-9(+][0-9 ().+/-]*")
+_DIGIT = re.compile(r"[0-9]")
 
 
 class ScanText:
     """One text as every detector sees it. Each view is computed lazily, at most once."""
 
-    __slots__ = ("_ascii", "_folded", "_memo_folded", "_memo_original", "_offsets", "original")
+    __slots__ = ("_ascii", "_digit_runs", "_folded", "_memo_folded", "_memo_original", "_offsets", "original")
 
     def __init__(self, original: str) -> None:
         self.original = original
@@ -40,6 +44,7 @@ class ScanText:
         self._offsets: list[int] | None = None  # None: offsets map one to one
         self._memo_folded: dict[str, bool] = {}
         self._memo_original: dict[str, bool] = {}
+        self._digit_runs: list[tuple[int, int]] | None = None
 
     @property
     def folded(self) -> str:
@@ -64,6 +69,21 @@ class ScanText:
     def has_tag_characters(self) -> bool:
         """True when the text carries Unicode tag characters (ASCII smuggling)."""
         return not self._ascii and _TAG_RE.search(self.original) is not None
+
+    @property
+    def digit_runs(self) -> list[tuple[int, int]]:
+        """Spans of ``original`` made of digits and number punctuation (space, ``( ) . + / -``).
+
+        Numeric detectors (phone, card, SSN) search only inside these, so the
+        text is scanned for digits once, not once per detector.
+        """
+        runs = self._digit_runs
+        if runs is None:
+            text = self.original
+            runs = self._digit_runs = [
+                m.span() for m in _DIGIT_RUN.finditer(text) if _DIGIT.search(text, m.start(), m.end())
+            ]
+        return runs
 
     def memo(self, *, folded: bool) -> dict[str, bool]:
         """Which substrings occur in ``folded`` (or ``original``), as far as detectors have asked.

@@ -50,9 +50,12 @@ class PatternDetector:
         confidence: Score of every finding, or ``None``.
         folded: Match ``ScanText.folded`` (phrases) instead of ``original`` (data).
         validate: Extra check on a matched string (e.g. the Luhn checksum).
+        in_digit_runs: Search only inside ``ScanText.digit_runs`` (numeric patterns,
+            whose matches consist of digits and number punctuation).
     """
 
     __slots__ = (
+        "_in_digit_runs",
         "_category",
         "_confidence",
         "_folded",
@@ -76,8 +79,10 @@ class PatternDetector:
         confidence: float | None = None,
         folded: bool = False,
         validate: Callable[[str], bool] | None = None,
+        in_digit_runs: bool = False,
     ) -> None:
         self._id = id
+        self._in_digit_runs = in_digit_runs
         self._category = category
         self._severity = severity
         compiled: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
@@ -120,11 +125,15 @@ class PatternDetector:
                 return []
         spans: list[tuple[int, int]] = []
         validate = self._validate
+        # Windows to search: the digit runs (each extended by one character, so a
+        # look-ahead sees the real next character), or the whole text.
+        windows = [(start, end + 1) for start, end in text.digit_runs] if self._in_digit_runs else [(0, len(haystack))]
         for regex, starts in self._patterns:
             if not starts:
-                for match in regex.finditer(haystack):
-                    if validate is None or validate(match.group()):
-                        spans.append(match.span())
+                for lo, hi in windows:
+                    spans.extend(
+                        m.span() for m in regex.finditer(haystack, lo, hi) if validate is None or validate(m.group())
+                    )
                 continue
             for word in starts:
                 at = haystack.find(word)

@@ -138,6 +138,7 @@ def phone() -> PatternDetector:
             r"[(0-9](?:(?<=\()(?<![\w+(-]\()\d{3}\) ?|(?<=[0-9])(?<![\w+(-][0-9])\d\d[.-])\d{3}[.-]\d{4}(?![\w-])",
         ),
         requires=_DIGITS,
+        in_digit_runs=True,
         validate=_plausible_phone,
         mappings=_MAPPINGS,
         confidence=0.7,
@@ -152,6 +153,7 @@ def credit_card() -> PatternDetector:
         Severity.HIGH,
         (r"[0-9](?<![0-9-][0-9])(?:[ -]?[0-9]){12,18}(?![0-9-])",),
         requires=_DIGITS,
+        in_digit_runs=True,
         mappings=_MAPPINGS,
         confidence=0.9,
         validate=_holds_card,
@@ -166,6 +168,7 @@ def us_ssn() -> PatternDetector:
         Severity.HIGH,
         (r"[0-8](?<![\w-][0-8])\d\d(?<!000)(?<!666)-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])",),
         requires=("-",),
+        in_digit_runs=True,
         mappings=_MAPPINGS,
         confidence=0.85,
     )
