@@ -55,11 +55,11 @@ class PatternDetector:
     """
 
     __slots__ = (
-        "_in_digit_runs",
         "_category",
         "_confidence",
         "_folded",
         "_id",
+        "_in_digit_runs",
         "_mappings",
         "_patterns",
         "_requires",
