@@ -55,6 +55,8 @@ def protect(guard: Guard, fn: F) -> F:
     output = guard.output
 
     def guard_input(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        if not kwargs and len(args) == 1 and type(args[0]) is str:  # the common `answer(question)` call
+            return (prompt._run_value(args[0], source="user", attributes=prompt_attrs, objects=False),), kwargs
         checked = prompt._run_value((args, kwargs), source="user", attributes=prompt_attrs, objects=False)
         return cast(tuple[tuple[Any, ...], dict[str, Any]], checked)
 
