@@ -95,6 +95,9 @@ class StreamScan:
         "_emitted",
         "_engine",
         "_failed",
+        "_next_scan",
+        "_pending",
+        "_pending_len",
         "_rt",
         "_session",
         "_start",
@@ -104,7 +107,10 @@ class StreamScan:
         self._engine = engine
         self._rt = runtime
         self._session = session
-        self._buffer = ""
+        self._buffer = ""  # scanned, held back
+        self._pending: list[str] = []  # not yet scanned
+        self._pending_len = 0
+        self._next_scan = HOLDBACK + _BATCH  # scan when this much text is held
         self._consumed = 0  # characters of the stream before the buffer
         self._decisions: list[TextDecision] = []
         self._emitted: list[str] = []
@@ -131,14 +137,16 @@ class StreamScan:
             raise RuntimeError("stream already closed")
         if self._failed:
             return chunk
-        self._buffer += chunk
+        # Chunks are joined only when scanned: appending to one growing string
+        # would copy the held-back text on every chunk.
+        self._pending.append(chunk)
+        self._pending_len += len(chunk)
+        due = len(self._buffer) + self._pending_len >= self._next_scan
         if self._rt.monitor:
-            if len(self._buffer) >= HOLDBACK + _BATCH:
+            if due:
                 self._release(final=False)
             return chunk
-        if len(self._buffer) < HOLDBACK + _BATCH:
-            return ""
-        return self._release(final=False)
+        return self._release(final=False) if due else ""
 
     def close(self) -> str:
         """End the stream: scan what is held back, report the one decision, return the last text.
@@ -157,7 +165,9 @@ class StreamScan:
 
     def _release(self, *, final: bool) -> str:
         t0 = perf_counter_ns()
-        buffer = self._buffer
+        buffer = self._buffer + "".join(self._pending)
+        self._pending.clear()
+        self._pending_len = 0
         try:
             if final:
                 cut = len(buffer)
@@ -184,6 +194,12 @@ class StreamScan:
             self._decisions.append(replace(decision, findings=findings))
         self._buffer = buffer[cut:]
         self._consumed += cut
+        # When nothing could be released (a match still open at the end, such as a
+        # private key whose END line has not arrived), wait until the held text has
+        # doubled before scanning it again: the total work stays linear in the stream.
+        # The hold is bounded: past limits.max_text_chars the scan denies the stream.
+        held = len(self._buffer)
+        self._next_scan = max(HOLDBACK + _BATCH, 2 * held if cut < _BATCH else held + _BATCH)
         if not decision.allowed and not self._rt.monitor:
             self._closed = True
             self._report()  # raises Blocked

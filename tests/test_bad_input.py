@@ -374,3 +374,17 @@ def test_monitor_mode_passes_deep_values_unchanged(make_guard: GuardFactory, cap
     assert answer(deep) is deep
     actions = [dict(span.attributes or {})[semconv.DECISION_ACTION] for span in capture.finished_spans()]
     assert actions == ["deny", "deny"]
+
+
+def test_stream_with_an_unterminated_private_key_stays_linear_and_redacted() -> None:
+    # A BEGIN line whose END never comes holds the stream back; re-scanning the held
+    # text on every token would be quadratic. Scans back off geometrically instead.
+    guard = aispm.Guard()
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" * 4000  # 128,000 characters of key body
+    text = "here is the key:\n-----BEGIN PRIVATE KEY-----\n" + body
+    chunks = [text[i : i + 4] for i in range(0, len(text), 4)]  # token-sized chunks
+    started = time.perf_counter()
+    out = "".join(guard.output.scan_stream(chunks))
+    elapsed = time.perf_counter() - started
+    assert out == "here is the key:\n[REDACTED:PRIVATE_KEY]"
+    assert elapsed < 10  # quadratic re-scanning takes minutes here; linear takes well under a second
