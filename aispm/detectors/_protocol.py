@@ -21,13 +21,10 @@ class Detector(Protocol):
     @property
     def id(self) -> str:
         """Stable dotted id, e.g. ``secrets.aws_access_key``; used in policies, spans and logs."""
-        ...
 
     @property
     def category(self) -> str:
         """What it finds: ``prompt_injection``, ``jailbreak``, ``pii``, ``secret``, ..."""
-        ...
 
     def detect(self, text: ScanText) -> Sequence[Finding]:
         """Return the findings in ``text``, ordered by position; an empty sequence when none."""
-        ...
