@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 import pytest
+from hypothesis import settings
 
 import aispm
 from aispm.testing import SpanCapture, capture_spans
@@ -33,3 +35,11 @@ def make_guard(capture: SpanCapture) -> GuardFactory:
         return aispm.Guard(policy, mode=mode, tracer_provider=capture.tracer_provider, **kwargs)
 
     return make
+
+
+# Property tests explore new examples on every developer run, but CI must not fail on a
+# case no one has seen yet: under CI (CI=true), Hypothesis draws the same examples each run.
+# Run `python -m pytest tests/test_properties.py` locally to explore.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

@@ -60,9 +60,19 @@ def _holds_card(candidate: str) -> bool:
 
 
 def _plausible_phone(candidate: str) -> bool:
-    # E.164 numbers have at most 15 digits; fewer than 10 is too short to matter here.
-    digits = sum(c.isdigit() for c in candidate)
-    return 10 <= digits <= 15 and "  " not in candidate and "--" not in candidate
+    # E.164 numbers have at most 15 digits; fewer than 10 is too short to matter here. The
+    # greedy run can carry on into a neighbouring number ("+1-201-555-0143 ) 001-01-0001"):
+    # a leading run of whole digit groups that is a phone number is enough (the whole run
+    # is then redacted, as for card numbers next to a CVV).
+    digits = 0
+    for i, ch in enumerate(candidate):
+        if "0" <= ch <= "9":
+            digits += 1
+            if digits > 15:
+                return False
+            if digits >= 10 and not candidate[i + 1 : i + 2].isdigit():
+                return True
+    return False
 
 
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
