@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,7 +13,3 @@ def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
 
-
-def monotonic_ns() -> int:
-    """Monotonic nanoseconds, for durations."""
-    return time.perf_counter_ns()
