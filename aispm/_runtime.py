@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ._telemetry import Reporter
@@ -54,7 +54,7 @@ class Runtime:
         for f in findings:
             if f.start is not None and f.end is not None and not f.fingerprint:
                 fingerprint = self.fingerprint(text[f.start : f.end])
-                f = Finding(f.detector, f.category, f.severity, f.start, f.end, f.confidence, f.mappings, fingerprint)
+                f = replace(f, fingerprint=fingerprint)
             out.append(f)
         return tuple(out)
 

@@ -112,6 +112,8 @@ def _finding_attributes(finding: Finding) -> dict[str, Any]:
         attrs[semconv.FINDING_START] = finding.start
         attrs[semconv.FINDING_END] = finding.end
         attrs[semconv.FINDING_EXCERPT] = placeholder(finding.detector)
+    if finding.layer:
+        attrs[semconv.FINDING_LAYER] = finding.layer
     if finding.mappings:
         attrs[semconv.FINDING_MAPPINGS] = finding.mappings
     if finding.fingerprint:

@@ -19,7 +19,8 @@ from ._redact import redact
 from ._runtime import Runtime
 from .decisions import Action, Finding, Severity, TextDecision, combine
 from .detectors import Detector, ScanText
-from .policy import GuardPolicy, Rule
+from .detectors._layers import derive
+from .policy import LEVELS, UNTRUSTED_DISCOUNT, UNTRUSTED_SOURCES, AllowEntry, GuardPolicy, Rule
 from .principals import Session, current_session
 
 TEXT_TOO_LARGE = "limits.text_too_large"
@@ -40,10 +41,64 @@ def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives))
 
 
+_ALLOW_WINDOW = 512  # allowlist patterns run only this far around a finding: bounded work per finding
+
+
+@dataclass(frozen=True, slots=True)
+class _Allow:
+    entry: AllowEntry
+    phrases: re.Pattern[str] | None  # matched on the folded view (case-insensitive)
+    patterns: tuple[re.Pattern[str], ...]  # matched on the original, as the user wrote them
+
+    @classmethod
+    def build(cls, entry: AllowEntry) -> _Allow:
+        phrases = _keyword_pattern(entry.phrases) if entry.phrases else None
+        return cls(entry, phrases, tuple(re.compile(p) for p in entry.patterns))
+
+    def applies(self, finding: Finding, source: str | None, origin: str | None) -> bool:
+        e = self.entry
+        if e.detectors and finding.detector not in e.detectors:
+            return False
+        if e.sources and source not in e.sources:
+            return False
+        return not (e.origins and origin not in e.origins)
+
+    def covers(self, finding: Finding, scan: ScanText) -> bool:
+        if self.phrases is None and not self.patterns:
+            return True
+        start, end = finding.start, finding.end
+        if start is None or end is None:
+            return False
+        lo, hi = max(0, start - _ALLOW_WINDOW), end + _ALLOW_WINDOW
+        if self.phrases is not None:
+            window = ScanText(scan.original[lo:hi])  # folded offsets map back through its own map
+            for m in self.phrases.finditer(window.folded):
+                s, e = window.span_to_original(*m.span())
+                if s + lo <= start and end <= e + lo:
+                    return True
+        return any(
+            m.start() <= start and end <= m.end()
+            for pattern in self.patterns
+            for m in pattern.finditer(scan.original, lo, min(hi, len(scan.original)))
+        )
+
+
 class TextEngine:
     """Detection and policy for one text guard. Built once, at guard construction."""
 
-    __slots__ = ("_detector_rules", "_detectors", "_keyword_rules", "_max_chars", "_policy", "_rt", "guard")
+    __slots__ = (
+        "_allow",
+        "_decode",
+        "_detector_rules",
+        "_detectors",
+        "_keyword_rules",
+        "_max_chars",
+        "_policy",
+        "_rt",
+        "_threshold",
+        "_thresholds",
+        "guard",
+    )
 
     def __init__(self, guard: str, runtime: Runtime, policy: GuardPolicy) -> None:
         self.guard = guard
@@ -53,10 +108,16 @@ class TextEngine:
         self._keyword_rules = tuple(_KeywordRule(r, _keyword_pattern(r.keywords)) for r in policy.rules if r.keywords)
         self._detector_rules = tuple(r for r in policy.rules if r.detectors)
         self._max_chars = runtime.policy.limits.max_text_chars
+        self._decode = policy.decode
+        self._threshold = LEVELS[policy.level]
+        self._thresholds = policy.thresholds
+        self._allow = tuple(_Allow.build(entry) for entry in policy.allowlist)
 
     # -- one text --------------------------------------------------------------
 
-    def evaluate(self, text: str, *, source: str | None, session: Session | None, t0: int = 0) -> TextDecision:
+    def evaluate(
+        self, text: str, *, source: str | None, session: Session | None, t0: int = 0, origin: str | None = None
+    ) -> TextDecision:
         """Decide about one text, without reporting. Pure.
 
         ``t0`` is the ``perf_counter_ns()`` at which the check began; the
@@ -80,6 +141,10 @@ class TextEngine:
         findings: list[Finding] = []
         for detector in self._detectors:
             findings.extend(detector.detect(scan))
+        if self._decode:
+            findings.extend(self._decoded(scan))
+        if findings:
+            findings = self._scored(findings, scan, source, origin)
         fired: list[Rule] = []
         roles = session.roles if session is not None else frozenset()
         for kw in self._keyword_rules:
@@ -99,6 +164,35 @@ class TextEngine:
                 r for r in self._detector_rules if _applies(r, roles, source) and not found.isdisjoint(r.detectors)
             )
         return self._decide(text, findings, fired, roles, t0)
+
+    def _decoded(self, scan: ScanText) -> list[Finding]:
+        """Findings in text hidden inside ``scan`` (base64, hex, ...), each spanning its encoded stretch."""
+        layers = derive(scan)
+        if not layers:
+            return []
+        seen: set[tuple[str, int, int]] = set()
+        found: list[Finding] = []
+        for layer in layers:
+            for detector in self._detectors:
+                for f in detector.detect(layer.text):
+                    key = (f.detector, layer.start, layer.end)
+                    if key not in seen:
+                        seen.add(key)
+                        found.append(replace(f, start=layer.start, end=layer.end, layer=layer.kind))
+        return found
+
+    def _scored(self, findings: list[Finding], scan: ScanText, source: str | None, origin: str | None) -> list[Finding]:
+        """Drop findings below their threshold (lower for untrusted sources) and those an allowlist covers."""
+        discount = UNTRUSTED_DISCOUNT if source in UNTRUSTED_SOURCES else 0.0
+        thresholds = self._thresholds
+        kept = [
+            f
+            for f in findings
+            if f.confidence is None or f.confidence >= thresholds.get(f.detector, self._threshold) - discount
+        ]
+        if self._allow and kept:
+            kept = [f for f in kept if not any(a.applies(f, source, origin) and a.covers(f, scan) for a in self._allow)]
+        return kept
 
     def _decide(
         self, text: str, findings: list[Finding], fired: list[Rule], roles: frozenset[str], t0: int
@@ -320,14 +414,22 @@ class TextGuardBase:
         self._engine = engine
         self._rt = runtime
 
-    def _run(self, text: Any, *, source: str | None, explicit: bool, attributes: dict[str, Any]) -> TextDecision:
+    def _run(
+        self,
+        text: Any,
+        *,
+        source: str | None,
+        explicit: bool,
+        attributes: dict[str, Any],
+        origin: str | None = None,
+    ) -> TextDecision:
         if not isinstance(text, str):
             raise TypeError(f"expected str, got {type(text).__name__}; decode bytes and convert objects first")
         start = wall_clock_ns()
         session = current_session()
         t0 = _perf()
         try:
-            decision = self._engine.evaluate(text, source=source, session=session, t0=t0)
+            decision = self._engine.evaluate(text, source=source, session=session, t0=t0, origin=origin)
         except Exception as exc:  # fail closed: any guard error becomes a decision
             decision = self._rt.failure(TextDecision, self._engine.guard, exc, text, "", _perf() - t0)
             return self._rt.finish(

@@ -92,6 +92,9 @@ class Finding:
         mappings: Framework references such as ``OWASP-LLM01:2025`` or ``AML.T0051``.
         fingerprint: Keyed hash of the matched text (see ``Guard(hash_key=...)``),
             so the same secret can be correlated across events without being stored.
+        layer: How the match was hidden when it was found in decoded text, e.g.
+            ``base64`` or ``url>rot13`` (outermost first); empty when found as written.
+            The span then covers the whole encoded stretch.
     """
 
     detector: str
@@ -102,6 +105,7 @@ class Finding:
     confidence: float | None = None
     mappings: tuple[str, ...] = ()
     fingerprint: str = ""
+    layer: str = ""
 
     def __post_init__(self) -> None:
         if self.confidence is not None and not 0.0 <= self.confidence <= 1.0:

@@ -24,6 +24,7 @@ Unknown keys are errors (a typo must not silently weaken a policy).
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,15 +36,19 @@ from .decisions import Action, Severity
 from .errors import MissingExtraError, PolicyError, PolicyIssue
 
 __all__ = [
+    "AllowEntry",
     "GuardPolicy",
+    "LinkPolicy",
     "Limits",
     "OutputPolicy",
     "Policy",
     "PromptPolicy",
+    "RedactionPolicy",
     "RoleOverride",
     "Rule",
     "ToolPolicy",
     "ToolSpec",
+    "VaultPolicy",
 ]
 
 _ID = r"^[a-z0-9_]+(?:[.-][a-z0-9_]+)*$"
@@ -52,6 +57,17 @@ RuleId = Annotated[str, Field(pattern=_ID, description="Dotted rule id, e.g. pro
 
 SOURCES = ("user", "system", "tool", "retrieval", "agent", "model")
 """Where a checked text came from; everything but ``user`` and ``system`` is untrusted."""
+
+UNTRUSTED_SOURCES = frozenset(("tool", "retrieval", "agent", "model"))
+"""Sources whose text is data, not instructions: judged with a lower threshold."""
+
+Source = Literal["user", "system", "tool", "retrieval", "agent", "model"]
+
+LEVELS = {"permissive": 0.8, "balanced": 0.6, "strict": 0.4}
+"""Confidence a scored finding needs to count, per ``level``, for direct (user, system) text."""
+
+UNTRUSTED_DISCOUNT = 0.2
+"""How much lower the threshold is for text from an untrusted source (tool results, documents, agents)."""
 
 
 class _Model(BaseModel):
@@ -72,7 +88,7 @@ class Rule(_Model):
     description: str = ""
     keywords: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = ()
     detectors: tuple[DetectorId, ...] = ()
-    sources: tuple[Literal["user", "system", "tool", "retrieval", "agent", "model"], ...] = Field(
+    sources: tuple[Source, ...] = Field(
         default=(), description="Apply only to texts from these sources (prompt guard); empty means all."
     )
     roles: tuple[str, ...] = Field(default=(), description="Apply only to users with one of these roles.")
@@ -83,6 +99,72 @@ class Rule(_Model):
         if not self.keywords and not self.detectors:
             raise ValueError("a rule needs keywords or detectors to match on")
         return self
+
+
+class AllowEntry(_Model):
+    """An allowlist entry: the findings it covers are dropped before the policy decides.
+
+    A finding is covered when the entry applies to it (its ``detectors``,
+    ``sources`` and ``origins``, each empty meaning any) and, when the entry
+    has ``phrases`` or ``patterns``, one of them matches a stretch of the text
+    that contains the whole finding. Phrases match case-insensitively with
+    any run of whitespace between their words.
+    """
+
+    id: RuleId | None = Field(
+        default=None, description="Reported on the decision's span when the entry drops a finding."
+    )
+    phrases: tuple[Annotated[str, Field(min_length=1, max_length=500)], ...] = ()
+    patterns: tuple[Annotated[str, Field(min_length=1, max_length=500)], ...] = Field(
+        default=(),
+        description="Python regular expressions, searched only around a finding (512 characters each side).",
+    )
+    detectors: tuple[DetectorId, ...] = ()
+    sources: tuple[Source, ...] = Field(default=(), description="Prompt sources it applies to; empty means all.")
+    origins: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+        default=(), description="Names of the tools, stores or agents the text came from (see `check(origin=...)`)."
+    )
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid pattern {pattern!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _narrow(self) -> AllowEntry:
+        if not (self.phrases or self.patterns) and not (self.sources or self.origins):
+            raise ValueError(
+                "an allowlist entry needs phrases or patterns, or sources/origins to scope it "
+                "(to turn a detector off everywhere, remove it from detectors)"
+            )
+        return self
+
+
+RedactionMode = Literal["mask", "partial", "pseudonym", "vault"]
+
+
+class VaultPolicy(_Model):
+    """Bounds of the session vault that keeps reversible pseudonyms (``mode: vault``)."""
+
+    max_sessions: int = Field(default=10_000, gt=0, description="Least recently used sessions are evicted beyond it.")
+    max_entries: int = Field(default=1_000, gt=0, description="Values kept per session.")
+    ttl_seconds: float = Field(default=3600.0, gt=0, description="A session's values are dropped after this idle time.")
+
+
+class RedactionPolicy(_Model):
+    """How redacted findings are rewritten."""
+
+    mode: RedactionMode = Field(
+        default="mask",
+        description="mask ([REDACTED:EMAIL]), partial, pseudonym (<EMAIL_1>, per session) or vault (restorable).",
+    )
+    modes: dict[DetectorId, RedactionMode] = Field(default_factory=dict, description="Mode per detector id.")
+    vault: VaultPolicy = Field(default_factory=VaultPolicy)
 
 
 class RoleOverride(_Model):
@@ -118,6 +200,18 @@ class GuardPolicy(_Model):
     )
     rules: tuple[Rule, ...] = ()
     roles: dict[str, RoleOverride] = Field(default_factory=dict, description="Per-role overrides.")
+    level: Literal["permissive", "balanced", "strict"] = Field(
+        default="balanced",
+        description="Confidence a scored finding needs: 0.8, 0.6 or 0.4 (0.2 less for untrusted sources).",
+    )
+    thresholds: dict[DetectorId, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict, description="Threshold per detector id; wins over `level`."
+    )
+    allowlist: tuple[AllowEntry, ...] = ()
+    decode: bool = Field(
+        default=True, description="Also scan text hidden in base64, hex, URL-encoding, ROT13, tag characters."
+    )
+    redaction: RedactionPolicy = Field(default_factory=RedactionPolicy)
 
     @field_validator("actions")
     @classmethod
@@ -136,7 +230,19 @@ class GuardPolicy(_Model):
                 raise ValueError(
                     f"rule {rule.id!r} names detectors that do not run here: {missing}; add them to detectors"
                 )
+        named = set(self.thresholds).union(*(entry.detectors for entry in self.allowlist))
+        missing = sorted(named - set(self.detectors))
+        if missing:
+            raise ValueError(f"thresholds or allowlist name detectors that do not run here: {missing}")
         return self
+
+
+class LinkPolicy(_Model):
+    """Where links and images in model output may point."""
+
+    allowed_hosts: tuple[Annotated[str, Field(min_length=1, max_length=253)], ...] = Field(
+        default=(), description="Hosts (``docs.example.com``) and wildcards (``*.example.com``) links may point to."
+    )
 
 
 class PromptPolicy(GuardPolicy):
@@ -166,9 +272,13 @@ class OutputPolicy(GuardPolicy):
         "secrets.private_key",
     )
     actions: dict[Severity, Action] = Field(default_factory=lambda: dict(_REDACT_ACTIONS))
+    links: LinkPolicy = Field(default_factory=LinkPolicy)
 
     @model_validator(mode="after")
     def _no_sources(self) -> OutputPolicy:
+        for entry in self.allowlist:
+            if entry.sources:
+                raise ValueError("output allowlist entries cannot filter on sources (only prompt texts have one)")
         for rule in self.rules:
             if rule.sources:
                 raise ValueError(

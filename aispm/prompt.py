@@ -20,13 +20,17 @@ class PromptGuard(TextGuardBase):
 
     __slots__ = ()
 
-    def check(self, text: str, *, source: str = "user") -> TextDecision:
+    def check(self, text: str, *, source: str = "user", origin: str | None = None) -> TextDecision:
         """Decide whether ``text`` may be sent to the model.
 
         Args:
             text: The text to check.
             source: Where it came from: ``user``, ``system``, ``tool``,
-                ``retrieval``, ``agent`` or ``model``.
+                ``retrieval``, ``agent`` or ``model``. Text from ``tool``,
+                ``retrieval``, ``agent`` and ``model`` is data, not instructions,
+                and is judged more strictly (see ``level`` in the policy).
+            origin: Name of the tool, document store or agent it came from; allowlist
+                entries can be scoped to it (``origins``).
 
         Returns:
             The decision; ``decision.text`` is what may be sent on (empty on a deny).
@@ -37,13 +41,18 @@ class PromptGuard(TextGuardBase):
         """
         if source not in SOURCES:
             raise PolicyError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
-        return self._run(text, source=source, explicit=True, attributes=_attributes(text, source))
+        return self._run(
+            text, source=source, origin=origin, explicit=True, attributes=_attributes(text, source, origin)
+        )
 
-    async def acheck(self, text: str, *, source: str = "user") -> TextDecision:
+    async def acheck(self, text: str, *, source: str = "user", origin: str | None = None) -> TextDecision:
         """Async twin of `check`."""
-        return self.check(text, source=source)
+        return self.check(text, source=source, origin=origin)
 
 
-def _attributes(text: object, source: str) -> dict[str, object]:
+def _attributes(text: object, source: str, origin: str | None) -> dict[str, object]:
     length = len(text) if isinstance(text, str) else 0
-    return {semconv.PROMPT_SOURCE: source, semconv.TEXT_LENGTH: length}
+    attributes: dict[str, object] = {semconv.PROMPT_SOURCE: source, semconv.TEXT_LENGTH: length}
+    if origin is not None:
+        attributes[semconv.PROMPT_ORIGIN] = origin
+    return attributes

@@ -68,6 +68,9 @@ TEXT_LENGTH: Final = "aispm.text.length"
 PROMPT_SOURCE: Final = "aispm.prompt.source"
 """Where the checked text came from: ``user``, ``system``, ``tool``, ``retrieval``, ``agent`` or ``model``."""
 
+PROMPT_ORIGIN: Final = "aispm.prompt.origin"
+"""Name of the tool, store or agent an untrusted text came from (``check(origin=...)``); absent when not given."""
+
 STREAM: Final = "aispm.stream"
 """``True`` when the decision covers a streamed response (one decision for the whole stream)."""
 
@@ -115,6 +118,10 @@ FINDING_MAPPINGS: Final = "aispm.finding.mappings"
 
 FINDING_FINGERPRINT: Final = "aispm.finding.fingerprint"
 """Keyed hash (HMAC-SHA-256, truncated) of the matched text: correlates repeats, reveals nothing."""
+
+FINDING_LAYER: Final = "aispm.finding.layer"
+"""How the match was hidden when found in decoded text (``base64``, ``hex``, ``url``, ``rot13``,
+``tags``, ``spaced``; nested layers joined by ``>``); absent when found as written."""
 
 FINDING_EXCERPT: Final = "aispm.finding.excerpt"
 """Redacted excerpt: the placeholder that replaces the match, e.g. ``[REDACTED:EMAIL]``."""

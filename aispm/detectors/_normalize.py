@@ -1,14 +1,24 @@
 """The shared normalisation pass: built once per checked text, read by every detector.
 
-Detectors that look for phrasing (prompt injection, jailbreaks) read
-``ScanText.folded``: NFKC-normalised, lower-cased, with zero-width, bidi-control
-and Unicode tag characters removed. Detectors that must redact (PII, secrets)
-read ``ScanText.original``. ``to_original`` maps an offset in ``folded`` back
-to ``original`` so every finding points into the text the caller passed.
+A `ScanText` offers one text in several views, each computed lazily, at most once:
 
-ASCII text, by far the common case, takes a fast path: it cannot contain
-invisible characters and NFKC leaves it unchanged, so folding is one
-``str.lower()`` and offsets map one to one.
+- ``original``: what the caller passed. Every finding's offsets point into it.
+- ``data``: NFKC-normalised, with zero-width, bidi-control, tag characters and
+  lone surrogates removed; case kept. Data detectors (PII, secrets, links)
+  search it, so a fullwidth at sign or a zero-width space inside a key hides nothing.
+- ``folded``: ``data`` lower-cased. Phrase detectors written for a language
+  with its own script (Russian, Chinese, ...) read it.
+- ``skeleton``: ``folded`` with leetspeak digits and symbols (``1gn0r3``) and
+  Latin look-alikes from other scripts (Cyrillic and Greek letters) mapped to
+  the Latin letters they imitate. English phrase detectors read it.
+- ``words``: the set of word tokens of ``skeleton`` (and, for non-ASCII text,
+  of ``folded``): one C-speed split, after which "does any of these words
+  occur?" costs one set operation however many words a detector asks about.
+
+``data``, ``folded`` and ``skeleton`` have the same length, so one offset map
+(``span_to_original``) serves all three. ASCII text, by far the common case,
+takes a fast path: it cannot contain invisible characters and NFKC leaves it
+unchanged, so ``data`` is ``original`` and offsets map one to one.
 """
 
 from __future__ import annotations
@@ -31,36 +41,125 @@ _TAG_RE = re.compile("[\U000e0000-\U000e007f]")
 _DIGIT_RUN = re.compile(r"[0-9(+][0-9 ().+/-]*")
 _DIGIT = re.compile(r"[0-9]")
 
+# Leetspeak: digits and symbols standing for the letters they resemble. Only
+# symbols that cannot end a sentence ('!' and '|' can, so they stay).
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+# Latin look-alikes (a subset of Unicode's confusables.txt covering the letters
+# used in practice: Cyrillic and Greek lower case, after NFKC and lower-casing).
+_CONFUSABLES = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",  # noqa: RUF001
+    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",  # noqa: RUF001
+    "ɡ": "g", "ԛ": "q", "ԝ": "w", "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k",  # noqa: RUF001
+    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ɑ": "a",  # noqa: RUF001
+    "ı": "i", "ɩ": "i", "ʏ": "y", "ᴄ": "c", "ᴏ": "o", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z",  # noqa: RUF001
+}  # fmt: skip
+_SKELETON_BYTES = bytes.maketrans(b"".join(k.encode() for k in _LEET), b"".join(v.encode() for v in _LEET.values()))
+_SKELETON_MAP = str.maketrans({**_LEET, **_CONFUSABLES})
+# Word tokens: ASCII punctuation becomes a space, then `split()`. Leetspeak
+# symbols are letters by then; apostrophes split ("don't" -> "don", "t").
+_PUNCTUATION = b"!\"#%&'()*+,-./:;<=>?[\\]^_`{|}~"
+_WORD_BYTES = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
+_WORD_RE = re.compile(r"[^\W_]+")
+
+_VIEWS = ("original", "data", "folded", "skeleton")
+
 
 class ScanText:
     """One text as every detector sees it. Each view is computed lazily, at most once."""
 
-    __slots__ = ("_ascii", "_digit_runs", "_folded", "_memo_folded", "_memo_original", "_offsets", "original")
+    __slots__ = (
+        "_ascii",
+        "_data",
+        "_digit_runs",
+        "_folded",
+        "_memos",
+        "_offsets",
+        "_skeleton",
+        "_words",
+        "original",
+    )
 
     def __init__(self, original: str) -> None:
         self.original = original
         self._ascii = original.isascii()
+        self._data: str | None = None
         self._folded: str | None = None
+        self._skeleton: str | None = None
+        self._words: frozenset[str] | None = None
         self._offsets: list[int] | None = None  # None: offsets map one to one
-        self._memo_folded: dict[str, bool] = {}
-        self._memo_original: dict[str, bool] = {}
+        self._memos: dict[str, dict[str, bool]] = {}
         self._digit_runs: list[tuple[int, int]] | None = None
 
     @property
+    def is_ascii(self) -> bool:
+        """True when the text is plain ASCII (every view then maps offsets one to one)."""
+        return self._ascii
+
+    @property
+    def data(self) -> str:
+        """NFKC text without invisible characters, case kept, for data detectors."""
+        data = self._data
+        if data is None:
+            if self._ascii:
+                data = self.original
+            else:
+                data, self._folded, self._offsets = _normalize(self.original)
+            self._data = data
+        return data
+
+    @property
     def folded(self) -> str:
-        """Lower-cased NFKC text without invisible characters, for phrase detectors."""
+        """``data`` lower-cased, for phrase detectors of languages with their own script."""
         folded = self._folded
         if folded is None:
             if self._ascii:
                 folded = self.original.lower()
             else:
-                folded, self._offsets = _fold(self.original)
+                self._data, folded, self._offsets = _normalize(self.original)
             self._folded = folded
         return folded
 
     @property
+    def skeleton(self) -> str:
+        """``folded`` with leetspeak and Latin look-alikes mapped to letters, for English phrase detectors."""
+        skeleton = self._skeleton
+        if skeleton is None:
+            folded = self.folded
+            if self._ascii:
+                skeleton = folded.encode("ascii").translate(_SKELETON_BYTES).decode("ascii")
+            else:
+                skeleton = folded.translate(_SKELETON_MAP)
+            self._skeleton = skeleton
+        return skeleton
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Word tokens of ``skeleton`` (plus those of ``folded`` for non-ASCII text)."""
+        words = self._words
+        if words is None:
+            skeleton = self.skeleton
+            if self._ascii:
+                words = frozenset(skeleton.encode("ascii").translate(_WORD_BYTES).decode("ascii").split())
+            else:
+                words = frozenset(_WORD_RE.findall(skeleton)).union(_WORD_RE.findall(self.folded))
+            self._words = words
+        return words
+
+    def view(self, name: str) -> str:
+        """One view by name: ``original``, ``data``, ``folded`` or ``skeleton``."""
+        if name == "skeleton":
+            return self.skeleton
+        if name == "folded":
+            return self.folded
+        if name == "data":
+            return self.data
+        if name == "original":
+            return self.original
+        raise ValueError(f"unknown view {name!r}; expected one of {_VIEWS}")
+
+    @property
     def invisible_count(self) -> int:
-        """How many invisible characters ``folded`` drops."""
+        """How many invisible characters ``data`` drops."""
         if self._ascii:
             return 0
         return sum(1 for _ in _INVISIBLE_RE.finditer(self.original))
@@ -85,24 +184,31 @@ class ScanText:
             ]
         return runs
 
-    def memo(self, *, folded: bool) -> dict[str, bool]:
-        """Which substrings occur in ``folded`` (or ``original``), as far as detectors have asked.
+    def memo(self, *, folded: bool = False, view: str | None = None) -> dict[str, bool]:
+        """Which substrings occur in a view, as far as detectors have asked.
 
-        Detectors share it, so a substring is searched for at most once per text.
+        Detectors share it, so a substring is searched for at most once per
+        view and text. ``folded=True`` is the ``skeleton`` view, ``False``
+        ``original``, unless ``view`` names one.
         """
-        return self._memo_folded if folded else self._memo_original
+        name = view or ("skeleton" if folded else "original")
+        memo = self._memos.get(name)
+        if memo is None:
+            memo = self._memos[name] = {}
+        return memo
 
-    def contains(self, needle: str, *, folded: bool = True) -> bool:
-        """Whether ``needle`` occurs in ``folded`` (or ``original``); memoised in `memo`."""
-        memo = self.memo(folded=folded)
+    def contains(self, needle: str, *, folded: bool = True, view: str | None = None) -> bool:
+        """Whether ``needle`` occurs in a view (see `memo`); memoised."""
+        name = view or ("skeleton" if folded else "original")
+        memo = self.memo(view=name)
         found = memo.get(needle)
         if found is None:
-            found = memo[needle] = needle in (self.folded if folded else self.original)
+            found = memo[needle] = needle in self.view(name)
         return found
 
     def to_original(self, index: int) -> int:
-        """Map an offset in ``folded`` (``0..len(folded)``) to one in ``original``."""
-        _ = self.folded  # computes the offset map
+        """Map an offset in ``data``/``folded``/``skeleton`` to one in ``original``."""
+        _ = self.data  # computes the offset map
         offsets = self._offsets
         if offsets is None:
             return index
@@ -111,45 +217,50 @@ class ScanText:
         return offsets[index]
 
     def span_to_original(self, start: int, end: int) -> tuple[int, int]:
-        """Map a ``folded`` span to the ``original`` span that covers it."""
-        _ = self.folded  # computes the offset map
+        """Map a span of ``data``/``folded``/``skeleton`` to the ``original`` span that covers it."""
+        _ = self.data  # computes the offset map
         offsets = self._offsets
         if offsets is None:
             return start, end
         if end <= start:
             o = self.to_original(start)
             return o, o
-        # The last folded character may come from a multi-character expansion;
-        # end after the original character it came from.
+        # The last character may come from a multi-character expansion; end
+        # after the original character it came from.
         return self.to_original(start), offsets[end - 1] + 1
 
 
-def _fold(text: str) -> tuple[str, list[int] | None]:
+def _normalize(text: str) -> tuple[str, str, list[int] | None]:
+    """Return ``(data, folded, offsets)`` for non-ASCII text."""
     stripped = _INVISIBLE_RE.sub("", text)
-    folded = unicodedata.normalize("NFKC", stripped).lower()
-    if len(stripped) == len(text) and len(folded) == len(text):
-        # Same length throughout: each character folded to exactly one.
-        return folded, None
-    return _fold_with_offsets(text)
+    data = unicodedata.normalize("NFKC", stripped)
+    folded = data.lower()
+    if len(stripped) == len(text) and len(data) == len(text) and len(folded) == len(text):
+        return data, folded, None  # each character became exactly one
+    return _normalize_with_offsets(text)
 
 
-def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    # Slow path, taken only when folding changes the length: fold runs of
-    # visible characters one character at a time to keep an offset map.
-    # Per-character NFKC can differ from whole-string NFKC for combining
-    # sequences; that only matters for phrase matching, never for redaction,
-    # which works on the original text.
-    parts: list[str] = []
+def _normalize_with_offsets(text: str) -> tuple[str, str, list[int]]:
+    # Slow path, taken only when normalising changes the length: one character
+    # at a time, to keep an offset map. Per-character NFKC can differ from
+    # whole-string NFKC for combining sequences; acceptable for detection.
+    data: list[str] = []
+    folded: list[str] = []
     offsets: list[int] = []
     normalize = unicodedata.normalize
     for i, ch in enumerate(text):
         if ch < "\u00ad":
-            parts.append(ch.lower())
+            data.append(ch)
+            folded.append(ch.lower())
             offsets.append(i)
             continue
         if _INVISIBLE_RE.match(ch):
             continue
-        folded = normalize("NFKC", ch).lower()
-        parts.append(folded)
-        offsets.extend([i] * len(folded))
-    return "".join(parts), offsets
+        normal = normalize("NFKC", ch)
+        lower = normal.lower()
+        if len(lower) != len(normal):  # e.g. "İ": keep the views the same length
+            lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in normal)
+        data.append(normal)
+        folded.append(lower)
+        offsets.extend([i] * len(normal))
+    return "".join(data), "".join(folded), offsets

@@ -4,9 +4,11 @@ CPython's ``re`` tries an alternation at every position of the text, which is
 far too slow for a guard on every model call. Detection therefore runs in
 tiers, all in C-speed string operations:
 
-1. ``requires``: substrings of which at least one must occur anywhere in the
-   text (checked once per text and shared by every detector through
-   ``ScanText.contains``). Clean text usually stops here.
+1. ``words``: whole words of which at least one must occur (one set
+   operation on ``ScanText.words``), and ``requires``: substrings of which
+   at least one must occur anywhere in the text (each checked at most once
+   per text, shared by every detector through ``ScanText.memo``). Clean text
+   usually stops here.
 2. Each `Pattern` names the literal words its matches start with; the pattern
    is matched (anchored) only at occurrences of those words.
 
@@ -35,6 +37,7 @@ class Pattern:
 
     regex: str
     starts: tuple[str, ...] = ()
+    confidence: float | None = None  # overrides the detector's for matches of this pattern
 
 
 class PatternDetector:
@@ -44,11 +47,14 @@ class PatternDetector:
         id: Stable dotted id.
         category: Category of the findings.
         severity: Severity of every finding.
-        patterns: The patterns; on folded text they see lower case.
-        requires: Substrings one of which must occur for any pattern to run.
+        patterns: The patterns; on a lower-cased view they see lower case.
+        requires: Substrings one of which must occur (in the view) for any pattern to run.
+        words: Word tokens one of which must occur in ``ScanText.words`` for any
+            pattern to run; cheaper than ``requires`` when there are many.
         mappings: Framework references recorded on every finding.
         confidence: Score of every finding, or ``None``.
-        folded: Match ``ScanText.folded`` (phrases) instead of ``original`` (data).
+        folded: Shorthand for ``view="skeleton"`` (English phrases).
+        view: The `ScanText` view to match: ``original``, ``data``, ``folded`` or ``skeleton``.
         validate: Extra check on a matched string (e.g. the Luhn checksum).
         in_digit_runs: Search only inside ``ScanText.digit_runs`` (numeric patterns,
             whose matches consist of digits and number punctuation).
@@ -56,8 +62,6 @@ class PatternDetector:
 
     __slots__ = (
         "_category",
-        "_confidence",
-        "_folded",
         "_id",
         "_in_digit_runs",
         "_mappings",
@@ -65,6 +69,8 @@ class PatternDetector:
         "_requires",
         "_severity",
         "_validate",
+        "_view",
+        "_words",
     )
 
     def __init__(
@@ -80,20 +86,27 @@ class PatternDetector:
         folded: bool = False,
         validate: Callable[[str], bool] | None = None,
         in_digit_runs: bool = False,
+        words: Sequence[str] = (),
+        view: str | None = None,
     ) -> None:
         self._id = id
         self._in_digit_runs = in_digit_runs
         self._category = category
         self._severity = severity
-        compiled: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
+        compiled: list[tuple[re.Pattern[str], tuple[str, ...], float | None]] = []
         for p in patterns:
             pattern = Pattern(p) if isinstance(p, str) else p
-            compiled.append((re.compile(pattern.regex), pattern.starts))
+            score = pattern.confidence if pattern.confidence is not None else confidence
+            compiled.append((re.compile(pattern.regex), pattern.starts, score))
         self._patterns = tuple(compiled)
         self._requires = tuple(requires)
         self._mappings = tuple(mappings)
-        self._confidence = confidence
-        self._folded = folded
+        self._view = view or ("skeleton" if folded else "original")
+        if self._view not in ("original", "data", "folded", "skeleton"):
+            raise ValueError(f"unknown view {self._view!r}")
+        if in_digit_runs and self._view != "original":
+            raise ValueError("in_digit_runs searches spans of the original text; use view='original'")
+        self._words = frozenset(words)
         self._validate = validate
 
     @property
@@ -111,10 +124,13 @@ class PatternDetector:
 
     def detect(self, text: ScanText) -> list[Finding]:
         """Return non-overlapping findings ordered by position."""
-        haystack = text.folded if self._folded else text.original
+        if self._words and self._words.isdisjoint(text.words):
+            return []
+        view = self._view
+        haystack = text.view(view)
         if self._requires:
             # Inline rather than a call per needle: this loop is most of the cost of clean text.
-            memo = text.memo(folded=self._folded)
+            memo = text.memo(view=view)
             for needle in self._requires:
                 hit = memo.get(needle)
                 if hit is None:
@@ -123,16 +139,18 @@ class PatternDetector:
                     break
             else:
                 return []
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, float | None]] = []
         validate = self._validate
         # Windows to search: the digit runs (each extended by one character, so a
         # look-ahead sees the real next character), or the whole text.
         windows = [(start, end + 1) for start, end in text.digit_runs] if self._in_digit_runs else [(0, len(haystack))]
-        for regex, starts in self._patterns:
+        for regex, starts, score in self._patterns:
             if not starts:
                 for lo, hi in windows:
                     spans.extend(
-                        m.span() for m in regex.finditer(haystack, lo, hi) if validate is None or validate(m.group())
+                        (m.start(), m.end(), score)
+                        for m in regex.finditer(haystack, lo, hi)
+                        if validate is None or validate(m.group())
                     )
                 continue
             for word in starts:
@@ -140,18 +158,18 @@ class PatternDetector:
                 while at >= 0:
                     anchored = regex.match(haystack, at)
                     if anchored is not None and (validate is None or validate(anchored.group())):
-                        spans.append(anchored.span())
+                        spans.append((anchored.start(), anchored.end(), score))
                     at = haystack.find(word, at + 1)
         if not spans:
             return []
         spans.sort()
         findings: list[Finding] = []
         last_end = -1
-        for start, end in spans:
+        for start, end, score in spans:
             if start < last_end:
                 continue  # overlaps a finding already reported
             last_end = end
-            if self._folded:
+            if view != "original":
                 start, end = text.span_to_original(start, end)
             findings.append(
                 Finding(
@@ -160,7 +178,7 @@ class PatternDetector:
                     severity=self._severity,
                     start=start,
                     end=end,
-                    confidence=self._confidence,
+                    confidence=score,
                     mappings=self._mappings,
                 )
             )
