@@ -20,6 +20,8 @@ from aispm import Action, Finding, Severity, TextDecision, combine
 from aispm.detectors import BUILTIN, Detector, ScanText, luhn_valid
 from aispm.testing import SpanCapture
 
+from .strategies import ADVERSARIAL, SAMPLES
+
 SETTINGS = settings(deadline=None, max_examples=60, database=None)
 
 # --- (1) combine: associative, commutative in action, idempotent, ALLOW identity, DENY absorbs ----
@@ -199,6 +201,7 @@ SECRETS: dict[str, st.SearchStrategy[str]] = {
     "secrets.aws_access_key": aws_keys,
     "secrets.github_token": github_tokens,
     "secrets.private_key": private_keys,
+    **SAMPLES,
 }
 
 # Filler: letters, spaces, punctuation and non-ASCII, but nothing that can start or continue a
@@ -266,6 +269,7 @@ def test_stream_redaction_matches_whole_text_redaction(
     streamed = "".join(output_guard.output.scan_stream(chunks))
     for value in values:
         assert value not in streamed
+    assert streamed == output_guard.output.scan(text).text  # the same text as the one-shot scan
     assert output_guard.output.scan(streamed).action is Action.ALLOW
 
 
@@ -409,6 +413,7 @@ def _adversarial(n: int) -> dict[str, str]:
         "pem": "-----BEGIN " * (n // 11),
         "invisible": "i\u200bg\uff4e" * (n // 4),
         "mixed": mixed * (n // len(mixed)),
+        **{name: make(n) for name, make in ADVERSARIAL.items()},
     }
 
 

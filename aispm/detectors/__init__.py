@@ -24,19 +24,7 @@ __all__ = ["BUILTIN", "Detector", "PatternDetector", "ScanText", "build", "luhn_
 luhn_valid = pii.luhn_valid
 
 BUILTIN: Mapping[str, Callable[[], Detector]] = MappingProxyType(
-    {
-        "injection.instruction_override": injection.instruction_override,
-        "injection.jailbreak": injection.jailbreak,
-        "injection.system_prompt_extraction": injection.system_prompt_extraction,
-        "obfuscation.invisible_characters": injection.invisible_characters,
-        "pii.credit_card": pii.credit_card,
-        "pii.email": pii.email,
-        "pii.phone": pii.phone,
-        "pii.us_ssn": pii.us_ssn,
-        "secrets.aws_access_key": secrets.aws_access_key,
-        "secrets.github_token": secrets.github_token,
-        "secrets.private_key": secrets.private_key,
-    }
+    {**injection.DETECTORS, **pii.DETECTORS, **secrets.DETECTORS}
 )
 """Factories of the built-in detectors, by id."""
 

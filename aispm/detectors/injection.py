@@ -9,9 +9,12 @@ match; each pattern runs only when one of its trigger words occurs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from ..decisions import Finding, Severity
 from ._normalize import ScanText
 from ._pattern import Pattern, PatternDetector
+from ._protocol import Detector
 
 __all__ = [
     "instruction_override",
@@ -425,3 +428,12 @@ class InvisibleCharacters:
 def invisible_characters() -> InvisibleCharacters:
     """``obfuscation.invisible_characters`` detector."""
     return InvisibleCharacters()
+
+
+DETECTORS: Mapping[str, Callable[[], Detector]] = {
+    "injection.instruction_override": instruction_override,
+    "injection.jailbreak": jailbreak,
+    "injection.system_prompt_extraction": system_prompt_extraction,
+    "obfuscation.invisible_characters": invisible_characters,
+}
+"""This module's detector factories by id (merged into ``aispm.detectors.BUILTIN``)."""

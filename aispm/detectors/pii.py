@@ -8,10 +8,12 @@ that rejects starts inside a token, so scanning stays linear in the input.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
 from ..decisions import Finding, Severity
 from ._normalize import ScanText
 from ._pattern import PatternDetector
+from ._protocol import Detector
 
 __all__ = ["credit_card", "email", "luhn_valid", "phone", "us_ssn"]
 
@@ -182,3 +184,12 @@ def us_ssn() -> PatternDetector:
         mappings=_MAPPINGS,
         confidence=0.85,
     )
+
+
+DETECTORS: Mapping[str, Callable[[], Detector]] = {
+    "pii.credit_card": credit_card,
+    "pii.email": email,
+    "pii.phone": phone,
+    "pii.us_ssn": us_ssn,
+}
+"""This module's detector factories by id (merged into ``aispm.detectors.BUILTIN``)."""

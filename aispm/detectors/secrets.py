@@ -7,10 +7,12 @@ positives are rare and matching is a literal search followed by a bounded run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
 from ..decisions import Finding, Severity
 from ._normalize import ScanText
 from ._pattern import PatternDetector
+from ._protocol import Detector
 
 __all__ = ["aws_access_key", "github_token", "private_key"]
 
@@ -98,3 +100,11 @@ class PrivateKey:
 def private_key() -> PrivateKey:
     """``secrets.private_key`` detector."""
     return PrivateKey()
+
+
+DETECTORS: Mapping[str, Callable[[], Detector]] = {
+    "secrets.aws_access_key": aws_access_key,
+    "secrets.github_token": github_token,
+    "secrets.private_key": private_key,
+}
+"""This module's detector factories by id (merged into ``aispm.detectors.BUILTIN``)."""
