@@ -15,6 +15,7 @@ from .detectors import Detector
 from .errors import Blocked, GuardFailed
 from .policy import Policy
 from .principals import Session
+from .vault import SessionVault
 
 D = TypeVar("D", bound=Decision[Any])
 
@@ -35,6 +36,8 @@ class Runtime:
     reporter: Reporter
     detectors: Mapping[str, Detector]
     hash_key: bytes
+    vault: SessionVault | None = None
+    """Pseudonyms per session, shared by the prompt guard and the output scanner; ``None`` when no mode needs it."""
 
     hasher: hmac.HMAC = field(init=False, repr=False)
     """HMAC keyed once; each fingerprint copies it (keying costs more than hashing a short match)."""

@@ -15,7 +15,7 @@ from time import perf_counter_ns as _perf
 from time import time_ns as wall_clock_ns
 from typing import Any, cast
 
-from ._redact import redact
+from ._redact import Redactor
 from ._runtime import Runtime
 from .decisions import Action, Finding, Severity, TextDecision, combine
 from .detectors import Detector, ScanText
@@ -94,6 +94,7 @@ class TextEngine:
         "_keyword_rules",
         "_max_chars",
         "_policy",
+        "_redactor",
         "_rt",
         "_threshold",
         "_thresholds",
@@ -112,16 +113,29 @@ class TextEngine:
         self._threshold = LEVELS[policy.level]
         self._thresholds = policy.thresholds
         self._allow = tuple(_Allow.build(entry) for entry in policy.allowlist)
+        redaction = policy.redaction
+        self._redactor = Redactor(redaction.mode, modes=redaction.modes, vault=runtime.vault)
 
     # -- one text --------------------------------------------------------------
 
     def evaluate(
-        self, text: str, *, source: str | None, session: Session | None, t0: int = 0, origin: str | None = None
+        self,
+        text: str,
+        *,
+        source: str | None,
+        session: Session | None,
+        t0: int = 0,
+        origin: str | None = None,
+        scope: str | None = None,
+        rewrite: bool = True,
     ) -> TextDecision:
-        """Decide about one text, without reporting. Pure.
+        """Decide about one text, without reporting.
 
         ``t0`` is the ``perf_counter_ns()`` at which the check began; the
         decision's ``duration_ns`` is measured from it (0 when not given).
+        Pseudonyms are kept per ``scope`` (default: the session's id). With
+        ``rewrite=False`` a redact decision keeps the text as it is: a look
+        ahead that must not hand out pseudonyms.
         """
         policy = self._policy
         if not policy.enabled:
@@ -163,7 +177,9 @@ class TextEngine:
             fired.extend(
                 r for r in self._detector_rules if _applies(r, roles, source) and not found.isdisjoint(r.detectors)
             )
-        return self._decide(text, findings, fired, roles, t0)
+        if scope is None and session is not None:
+            scope = session.id
+        return self._decide(text, findings, fired, roles, t0, scope, rewrite)
 
     def _decoded(self, scan: ScanText) -> list[Finding]:
         """Findings in text hidden inside ``scan`` (base64, hex, ...), each spanning its encoded stretch."""
@@ -195,7 +211,14 @@ class TextEngine:
         return kept
 
     def _decide(
-        self, text: str, findings: list[Finding], fired: list[Rule], roles: frozenset[str], t0: int
+        self,
+        text: str,
+        findings: list[Finding],
+        fired: list[Rule],
+        roles: frozenset[str],
+        t0: int,
+        scope: str | None,
+        rewrite: bool,
     ) -> TextDecision:
         action = Action.ALLOW
         rule_ids: dict[str, None] = {}
@@ -225,7 +248,7 @@ class TextEngine:
         if action is Action.ALLOW:
             return TextDecision(action, self.guard, text, located, duration_ns=_since(t0))
         if action is Action.REDACT:
-            value = redact(text, to_redact)
+            value = self._redactor.redact(text, to_redact, scope) if rewrite else text
             reason = f"{len(to_redact)} finding(s) redacted"
         else:
             value = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
@@ -22,6 +23,7 @@ from .principals import Session
 from .principals import session as _session
 from .prompt import PromptGuard
 from .tools import ToolAuthorizer
+from .vault import SessionVault
 
 __all__ = ["Guard"]
 
@@ -86,6 +88,7 @@ class Guard:
             reporter=Reporter(tracer_provider, mode=mode),
             detectors=_build_detectors(policy, detectors),
             hash_key=hash_key,
+            vault=_build_vault(policy, clock),
         )
         self.prompt: PromptGuard = PromptGuard(TextEngine("prompt", runtime, policy.prompt), runtime)
         """Checks what enters the model."""
@@ -228,3 +231,16 @@ def _build_detectors(policy: Policy, extra: Iterable[Detector]) -> dict[str, Det
     if issues:
         raise PolicyError("the policy names detectors that do not exist", issues)
     return {name: custom[name] if name in custom else BUILTIN[name]() for name in wanted}
+
+
+def _build_vault(policy: Policy, clock: Clock) -> SessionVault | None:
+    if not (policy.prompt.redaction.pseudonyms or policy.output.redaction.pseudonyms):
+        return None
+    bounds = policy.vault
+    return SessionVault(
+        max_sessions=bounds.max_sessions,
+        max_entries=bounds.max_entries,
+        max_chars=bounds.max_chars,
+        ttl=timedelta(seconds=bounds.ttl_seconds),
+        clock=clock,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import replace
 from time import perf_counter_ns
@@ -78,6 +79,27 @@ class OutputScanner(TextGuardBase):
         if out:
             yield out
 
+    def restore(self, text: str) -> str:
+        """Put the current session's vaulted values back in place of their pseudonyms.
+
+        Only values redacted in ``vault`` mode (``redaction.mode`` or
+        ``redaction.modes`` of the policy) can be restored, and only within the
+        session they were redacted in: with no session, or for pseudonyms of
+        other sessions, the text is returned unchanged. Restore in the very
+        last step, for the session's own user: the restored text must not go
+        back to the model, into tools, or into logs.
+
+        Raises:
+            TypeError: ``text`` is not a ``str``.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"expected str, got {type(text).__name__}")
+        vault = self._rt.vault
+        session = current_session()
+        if vault is None or session is None:
+            return text
+        return vault.restore(text, session.id)
+
     def open_stream(self) -> StreamScan:
         """Start scanning a stream by hand: ``feed`` each chunk, then ``close``."""
         return StreamScan(self._engine, self._rt, current_session())
@@ -99,6 +121,7 @@ class StreamScan:
         "_pending",
         "_pending_len",
         "_rt",
+        "_scope",
         "_session",
         "_start",
     )
@@ -107,6 +130,9 @@ class StreamScan:
         self._engine = engine
         self._rt = runtime
         self._session = session
+        # Pseudonyms must agree across the windows of one stream: with no session, the
+        # stream gets a private scope in the vault, dropped when the stream ends.
+        self._scope = session.id if session is not None else f"\x00stream-{secrets.token_hex(8)}"
         self._buffer = ""  # scanned, held back
         self._pending: list[str] = []  # not yet scanned
         self._pending_len = 0
@@ -173,11 +199,11 @@ class StreamScan:
                 cut = len(buffer)
             else:
                 cut = len(buffer) - HOLDBACK
-                whole = self._engine.evaluate(buffer, source=None, session=self._session)
+                whole = self._engine.evaluate(buffer, source=None, session=self._session, rewrite=False)
                 for f in whole.findings:  # never cut through something found
                     if f.start is not None and f.end is not None and f.start < cut < f.end:
                         cut = f.start
-            decision = self._engine.evaluate(buffer[:cut], source=None, session=self._session)
+            decision = self._engine.evaluate(buffer[:cut], source=None, session=self._session, scope=self._scope)
         except Exception as exc:  # fail closed (raises), or open: pass the text on unscanned
             self._elapsed += perf_counter_ns() - t0
             self._fail(exc)
@@ -213,6 +239,8 @@ class StreamScan:
         self._report(error=exc)
 
     def _report(self, error: BaseException | None = None) -> None:
+        if self._session is None and self._rt.vault is not None:
+            self._rt.vault.forget(self._scope)  # the stream's private pseudonyms end with it
         if self._decisions:
             decision = cast(TextDecision, combine(self._decisions, value="".join(self._emitted)))
         else:

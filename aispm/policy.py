@@ -149,10 +149,15 @@ RedactionMode = Literal["mask", "partial", "pseudonym", "vault"]
 
 
 class VaultPolicy(_Model):
-    """Bounds of the session vault that keeps reversible pseudonyms (``mode: vault``)."""
+    """Bounds of the session vault behind pseudonyms (``mode: pseudonym`` and ``mode: vault``).
+
+    One vault serves every guard of a `aispm.Guard`, so a value pseudonymised in
+    a prompt gets the same pseudonym in the answer.
+    """
 
     max_sessions: int = Field(default=10_000, gt=0, description="Least recently used sessions are evicted beyond it.")
-    max_entries: int = Field(default=1_000, gt=0, description="Values kept per session.")
+    max_entries: int = Field(default=1_000, gt=0, le=10**8, description="Distinct values per session; more are masked.")
+    max_chars: int = Field(default=65_536, gt=0, description="Characters of stored values per session.")
     ttl_seconds: float = Field(default=3600.0, gt=0, description="A session's values are dropped after this idle time.")
 
 
@@ -164,7 +169,11 @@ class RedactionPolicy(_Model):
         description="mask ([REDACTED:EMAIL]), partial, pseudonym (<EMAIL_1>, per session) or vault (restorable).",
     )
     modes: dict[DetectorId, RedactionMode] = Field(default_factory=dict, description="Mode per detector id.")
-    vault: VaultPolicy = Field(default_factory=VaultPolicy)
+
+    @property
+    def pseudonyms(self) -> bool:
+        """True when a mode needs the session vault."""
+        return not {self.mode, *self.modes.values()}.isdisjoint({"pseudonym", "vault"})
 
 
 class RoleOverride(_Model):
@@ -368,6 +377,7 @@ class Policy(_Model):
         default="closed", description="What a guard decides when it fails: deny (closed) or allow (open)."
     )
     limits: Limits = Field(default_factory=Limits)
+    vault: VaultPolicy = Field(default_factory=VaultPolicy)
     prompt: PromptPolicy = Field(default_factory=PromptPolicy)
     output: OutputPolicy = Field(default_factory=OutputPolicy)
     tools: ToolPolicy = Field(default_factory=ToolPolicy)

@@ -18,6 +18,12 @@ EXPECTED = {
         "agent: It uses [REDACTED:AWS_ACCESS_KEY]; ask [REDACTED:EMAIL] to rotate it.",
         "the model was called 2 times, never with the injection",
     ],
+    "redaction.py": [
+        "model sees: Write a refund note to <EMAIL_1>",
+        "scanned: Draft: Dear <EMAIL_1>, your card [REDACTED:CREDIT_CARD] was refunded. Copy to <EMAIL_1>.",
+        "alice gets: Draft: Dear bob@example.com, your card [REDACTED:CREDIT_CARD] was refunded. Copy to bob@example.com.",
+        "mallory gets: Draft: Dear <EMAIL_1>, your card [REDACTED:CREDIT_CARD] was refunded. Copy to <EMAIL_1>.",
+    ],
     "streaming.py": [
         "The model yielded 5 chunks; the caller received 2:",
         "One aispm.output span for the stream: action=redact, stream=True",
