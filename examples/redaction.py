@@ -26,6 +26,7 @@ def fake_model(prompt: str) -> str:
 
 
 def main() -> None:
+    """Show a partial mask, then a vaulted pseudonym going through the model and back."""
     masked = aispm.Guard({"output": {"redaction": {"mode": "partial"}}})
     print("partial:", masked.output.scan(ANSWER.replace("<EMAIL_1>", "bob@example.com")).text)
 

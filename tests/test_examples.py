@@ -21,7 +21,8 @@ EXPECTED = {
     "redaction.py": [
         "model sees: Write a refund note to <EMAIL_1>",
         "scanned: Draft: Dear <EMAIL_1>, your card [REDACTED:CREDIT_CARD] was refunded. Copy to <EMAIL_1>.",
-        "alice gets: Draft: Dear bob@example.com, your card [REDACTED:CREDIT_CARD] was refunded. Copy to bob@example.com.",
+        "alice gets: Draft: Dear bob@example.com, your card [REDACTED:CREDIT_CARD] was refunded. "
+        "Copy to bob@example.com.",
         "mallory gets: Draft: Dear <EMAIL_1>, your card [REDACTED:CREDIT_CARD] was refunded. Copy to <EMAIL_1>.",
     ],
     "streaming.py": [
