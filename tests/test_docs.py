@@ -20,7 +20,7 @@ import aispm
 from aispm import semconv
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 
 _FENCE = re.compile(r"^ *```(?P<lang>[a-z]+)[^\n]*\n(?P<body>.*?)^ *```", re.M | re.S)
 _FILE_COMMENT = re.compile(r"#\s*(?P<name>[\w.-]+\.(?:yaml|yml|toml))\s*$")
