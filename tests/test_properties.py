@@ -477,3 +477,20 @@ def test_growth_check_catches_a_quadratic_detector() -> None:
 def test_adversarial_inputs_have_the_intended_sizes() -> None:
     for name, text in _adversarial(N).items():
         assert N * 0.9 <= len(text) <= N * 1.1, name
+
+
+# --- (5) every finding of every built-in detector carries its OWASP and ATLAS ids ------------------
+
+
+@pytest.mark.parametrize("detector_id", sorted(BUILTIN))
+@settings(deadline=None, max_examples=10, database=None)
+@given(data=st.data())
+def test_every_finding_is_mapped_to_owasp_and_atlas(detector_id: str, data: st.DataObject) -> None:
+    if detector_id not in SECRETS:
+        pytest.skip("no generator: needs configuration (tested in its own module)")
+    text = "Note: " + data.draw(SECRETS[detector_id], label="value") + " end."
+    findings = [f for f in BUILTIN[detector_id]().detect(ScanText(text)) if f.detector == detector_id]
+    assert findings, "the generated value must be found, or this test proves nothing"
+    for finding in findings:
+        assert any(m.startswith("OWASP-LLM") and m.endswith(":2025") for m in finding.mappings), finding.mappings
+        assert any(re.fullmatch(r"AML\.T\d{4}(?:\.\d{3})?", m) for m in finding.mappings), finding.mappings
