@@ -15,6 +15,8 @@ from ._runtime import Runtime
 from ._telemetry import Reporter
 from ._text import TextEngine
 from .detectors import BUILTIN, Detector
+from .detectors.exfiltration import ExfiltrationLinkDetector
+from .detectors.leakage import CanaryDetector, SystemPromptLeakDetector
 from .errors import PolicyError, PolicyIssue
 from .output import OutputScanner
 from .policy import Policy
@@ -28,6 +30,7 @@ from .vault import SessionVault
 __all__ = ["Guard"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_L = TypeVar("_L", CanaryDetector, SystemPromptLeakDetector)
 
 
 class Guard:
@@ -82,11 +85,12 @@ class Guard:
             raise PolicyError("hash_key must be at least 16 bytes")
         self._policy = policy
         self._mode = mode
+        self._detectors = _build_detectors(policy, detectors)
         runtime = Runtime(
             policy=policy,
             monitor=mode == "monitor",
             reporter=Reporter(tracer_provider, mode=mode),
-            detectors=_build_detectors(policy, detectors),
+            detectors=self._detectors,
             hash_key=hash_key,
             vault=_build_vault(policy, clock),
         )
@@ -145,6 +149,46 @@ class Guard:
                 parent = entered.agents[-2] if len(entered.agents) > 1 else None
                 self.inventory.record_agent(agent, user=entered.user, parent=parent)
             yield entered
+
+    def canary(self) -> str:
+        """A new canary token to embed in a system prompt; its appearance in any output is a leak.
+
+        The output scanner finds the token verbatim, re-cased, spaced or split by
+        invisible characters, and encoded (base64, hex, URL-encoding, ROT13), and
+        reports ``leakage.canary`` (critical, redacted by default). Call it once
+        per system prompt, not per request.
+
+        Raises:
+            PolicyError: ``leakage.canary`` is not among the output detectors.
+
+        Example:
+            >>> guard = Guard()
+            >>> token = guard.canary()
+            >>> guard.output.scan(f"My instructions say {token}").rule_ids
+            ('leakage.canary',)
+        """
+        return self._leakage("leakage.canary", CanaryDetector).new_token()
+
+    def register_system_prompt(self, prompt: str) -> None:
+        """Watch the output for verbatim or near-verbatim reproduction of ``prompt``.
+
+        Long runs of shared words (case, punctuation and whitespace insensitive)
+        are reported as ``leakage.system_prompt``; see docs/detectors/leakage.md.
+        Register each distinct prompt once.
+
+        Raises:
+            PolicyError: ``leakage.system_prompt`` is not among the output
+                detectors, or the prompt is too short or only boilerplate to recognise.
+        """
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
+        self._leakage("leakage.system_prompt", SystemPromptLeakDetector).register(prompt)
+
+    def _leakage(self, detector_id: str, kind: type[_L]) -> _L:
+        detector = self._detectors.get(detector_id)
+        if detector_id not in self._policy.output.detectors or not isinstance(detector, kind):
+            raise PolicyError(f"{detector_id} is not among the output detectors of this guard's policy")
+        return detector
 
     @overload
     def protect(self, fn: F, /) -> F: ...
@@ -230,7 +274,15 @@ def _build_detectors(policy: Policy, extra: Iterable[Detector]) -> dict[str, Det
     ]
     if issues:
         raise PolicyError("the policy names detectors that do not exist", issues)
-    return {name: custom[name] if name in custom else BUILTIN[name]() for name in wanted}
+    built: dict[str, Detector] = {}
+    for name in wanted:
+        if name in custom:
+            built[name] = custom[name]
+        elif name == "exfiltration.link":
+            built[name] = ExfiltrationLinkDetector(policy.output.links.allowed_hosts)
+        else:
+            built[name] = BUILTIN[name]()
+    return built
 
 
 def _build_vault(policy: Policy, clock: Clock) -> SessionVault | None:

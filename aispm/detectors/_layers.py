@@ -46,12 +46,12 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _SPACED = re.compile(r"(?<![^\W_])(?:[^\W_][ .*_-]){2,}[^\W_](?![^\W_])")
 _SPACED_SEPARATORS = str.maketrans("", "", " .*_-")
 _LETTERS = frozenset("bcdefghjklmnpqrstuvwxyz")  # single-letter tokens other than a, i, o are rare in prose
-# ROT13 of words that carry most attacks; a text holding one of them is worth a ROT13 pass.
+# ROT13 of words that carry most attacks (and of the canary prefix); a text holding one is worth a ROT13 pass.
 _ROT13_WORDS = frozenset(
     codecs.encode(w, "rot13")
     for w in (
         "ignore", "instructions", "previous", "prompt", "system", "disregard", "forget", "password",
-        "secret", "reveal", "jailbreak", "rules", "assistant", "developer",
+        "secret", "reveal", "jailbreak", "rules", "assistant", "developer", "canary",
     )
 )  # fmt: skip
 
