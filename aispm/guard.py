@@ -150,16 +150,21 @@ class Guard:
                 self.inventory.record_agent(agent, user=entered.user, parent=parent)
             yield entered
 
-    def canary(self) -> str:
-        """A new canary token to embed in a system prompt; its appearance in any output is a leak.
+    def canary(self, token: str | None = None) -> str:
+        """A canary token to embed in a system prompt; its appearance in any output is a leak.
 
         The output scanner finds the token verbatim, re-cased, spaced or split by
         invisible characters, and encoded (base64, hex, URL-encoding, ROT13), and
         reports ``leakage.canary`` (critical, redacted by default). Call it once
         per system prompt, not per request.
 
+        Args:
+            token: A token already in deployed prompts (kept in your secret store
+                across restarts) to watch for again; by default a new random one.
+
         Raises:
-            PolicyError: ``leakage.canary`` is not among the output detectors.
+            PolicyError: ``leakage.canary`` is not among the output detectors, or
+                ``token`` is too short or too regular to recognise.
 
         Example:
             >>> guard = Guard()
@@ -167,7 +172,13 @@ class Guard:
             >>> guard.output.scan(f"My instructions say {token}").rule_ids
             ('leakage.canary',)
         """
-        return self._leakage("leakage.canary", CanaryDetector).new_token()
+        detector = self._leakage("leakage.canary", CanaryDetector)
+        if token is None:
+            return detector.new_token()
+        if not isinstance(token, str):
+            raise TypeError(f"token must be a str, got {type(token).__name__}")
+        detector.add(token)
+        return token
 
     def register_system_prompt(self, prompt: str) -> None:
         """Watch the output for verbatim or near-verbatim reproduction of ``prompt``.

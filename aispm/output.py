@@ -198,7 +198,9 @@ class StreamScan:
             if final:
                 cut = len(buffer)
             else:
-                cut = len(buffer) - HOLDBACK
+                # Cut at whitespace: a token split at the cut (a URL whose data has not all
+                # arrived, a key) would be scanned in two halves that each look harmless.
+                cut = _token_start(buffer, len(buffer) - HOLDBACK)
                 whole = self._engine.evaluate(buffer, source=None, session=self._session, rewrite=False)
                 for f in whole.findings:  # never cut through something found
                     if f.start is not None and f.end is not None and f.start < cut < f.end:
@@ -254,3 +256,18 @@ class StreamScan:
             attributes={semconv.STREAM: True, semconv.TEXT_LENGTH: self._consumed + len(self._buffer)},
             error=error,
         )
+
+
+def _token_start(text: str, cut: int) -> int:
+    """The start of the whitespace-free run holding ``text[cut]``: ``cut`` moved back to a boundary.
+
+    Looks back at most `HOLDBACK` characters (``rfind`` from C); a longer run is cut anyway,
+    as a run that long is either held whole by a detector's finding or is not one token.
+    """
+    if cut <= 0 or text[cut - 1].isspace() or text[cut].isspace():
+        return max(cut, 0)
+    lo = max(0, cut - HOLDBACK)
+    best = -1
+    for ch in " \n\t\r":
+        best = max(best, text.rfind(ch, lo, cut))
+    return best + 1 if best >= 0 else (0 if lo == 0 else cut)

@@ -81,10 +81,11 @@ CONFIGURED: dict[str, Callable[[], Detector]] = {
 }
 """Configured instances of the detectors whose zero-argument factories find nothing."""
 
-CONFIGURE: dict[str, Callable[[aispm.Guard], None]] = {
+CONFIGURE: dict[str, Callable[[aispm.Guard], object]] = {
+    "leakage.canary": lambda guard: guard.canary(CANARY),
     "leakage.system_prompt": lambda guard: guard.register_system_prompt(PROMPT),
 }
-"""Configure a guard's built-in detector like ``CONFIGURED`` (the canary needs a way to add a known token)."""
+"""Configure a guard's built-in detector like ``CONFIGURED``."""
 
 
 def _spaced(token: str, separators: list[str]) -> str:
