@@ -261,8 +261,8 @@ class StreamScan:
 def _token_start(text: str, cut: int) -> int:
     """The start of the whitespace-free run holding ``text[cut]``: ``cut`` moved back to a boundary.
 
-    Looks back at most `HOLDBACK` characters (``rfind`` from C); a longer run is cut anyway,
-    as a run that long is either held whole by a detector's finding or is not one token.
+    Looks back at most `HOLDBACK` characters (``rfind`` from C); a longer run is cut anyway:
+    holding it would delay the stream, and a detector that found something in it holds it whole.
     """
     if cut <= 0 or text[cut - 1].isspace() or text[cut].isspace():
         return max(cut, 0)
@@ -270,4 +270,4 @@ def _token_start(text: str, cut: int) -> int:
     best = -1
     for ch in " \n\t\r":
         best = max(best, text.rfind(ch, lo, cut))
-    return best + 1 if best >= 0 else (0 if lo == 0 else cut)
+    return best + 1 if best >= 0 else cut

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import aispm
+from aispm import Severity
 from aispm.detectors import BUILTIN, PatternDetector, ScanText
 
 
@@ -58,10 +59,11 @@ def test_digit_runs_hold_numbers_and_their_punctuation_only() -> None:
 
 
 def test_pattern_detector_describes_itself() -> None:
-    detector = BUILTIN["pii.phone"]()
-    assert isinstance(detector, PatternDetector)
-    assert (detector.id, detector.category) == ("pii.phone", "pii")
-    assert repr(detector) == "PatternDetector(id='pii.phone')"
+    detector = PatternDetector("acme.ticket", "internal", Severity.LOW, [r"TCK-\d{6}"], requires=["TCK-"])
+    assert (detector.id, detector.category) == ("acme.ticket", "internal")
+    assert repr(detector) == "PatternDetector(id='acme.ticket')"
+    [finding] = detector.detect(ScanText("see TCK-123456"))
+    assert (finding.start, finding.end, finding.severity) == (4, 14, Severity.LOW)
 
 
 @pytest.mark.parametrize("number", ["+1234567890123456789", "+12 345 678"])
