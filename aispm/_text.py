@@ -128,6 +128,7 @@ class TextEngine:
         origin: str | None = None,
         scope: str | None = None,
         rewrite: bool = True,
+        context: int = 0,
     ) -> TextDecision:
         """Decide about one text, without reporting.
 
@@ -135,7 +136,11 @@ class TextEngine:
         decision's ``duration_ns`` is measured from it (0 when not given).
         Pseudonyms are kept per ``scope`` (default: the session's id). With
         ``rewrite=False`` a redact decision keeps the text as it is: a look
-        ahead that must not hand out pseudonyms.
+        ahead that must not hand out pseudonyms. The first ``context``
+        characters are read but not decided about (text a stream has already
+        released, which detectors that need context, such as ``key = value``,
+        must still see): findings that start in them are dropped, the rest are
+        shifted, and the decision is about ``text[context:]``.
         """
         policy = self._policy
         if not policy.enabled:
@@ -163,13 +168,22 @@ class TextEngine:
         roles = session.roles if session is not None else frozenset()
         for kw in self._keyword_rules:
             if _applies(kw.rule, roles, source):
-                hits = [scan.span_to_original(*m.span()) for m in kw.pattern.finditer(scan.folded)]
+                spans = (scan.span_to_original(*m.span()) for m in kw.pattern.finditer(scan.folded))
+                hits = [(s, e) for s, e in spans if s >= context]
                 if hits:
                     findings.extend(
                         Finding(detector=kw.rule.id, category="policy_rule", severity=Severity.MEDIUM, start=s, end=e)
                         for s, e in hits
                     )
                     fired.append(kw.rule)
+        if context:
+            text = text[context:]
+            # Unlocated findings (about the whole text) are kept; located ones in the context dropped.
+            findings = [
+                f if f.start is None else _shifted(f, context)
+                for f in findings
+                if f.start is None or f.start >= context
+            ]
         if not findings:
             return TextDecision(Action.ALLOW, self.guard, text, duration_ns=_since(t0))
         if self._detector_rules:
@@ -313,6 +327,10 @@ class TextEngine:
         if decision.action is Action.REDACT:
             return decision, new_value
         return decision, (value if decision.allowed else None)
+
+
+def _shifted(finding: Finding, by: int) -> Finding:
+    return replace(finding, start=cast(int, finding.start) - by, end=cast(int, finding.end) - by)
 
 
 def _applies(rule: Rule, roles: frozenset[str], source: str | None) -> bool:

@@ -19,6 +19,9 @@ __all__ = ["OutputScanner", "StreamScan"]
 HOLDBACK = 128
 """Characters held back at the end of a stream so a secret split across chunks is still caught."""
 
+MAX_TOKEN = 2048
+"""Longest whitespace-free run (a URL, a key) a stream holds back whole rather than cut."""
+
 _BATCH = 64  # emit in batches of at least this many characters: fewer scans per stream
 
 
@@ -112,6 +115,7 @@ class StreamScan:
         "_buffer",
         "_closed",
         "_consumed",
+        "_context",
         "_decisions",
         "_elapsed",
         "_emitted",
@@ -138,6 +142,7 @@ class StreamScan:
         self._pending_len = 0
         self._next_scan = HOLDBACK + _BATCH  # scan when this much text is held
         self._consumed = 0  # characters of the stream before the buffer
+        self._context = ""  # the last released characters (as received): read again, never decided again
         self._decisions: list[TextDecision] = []
         self._emitted: list[str] = []
         self._elapsed = 0
@@ -192,6 +197,7 @@ class StreamScan:
     def _release(self, *, final: bool) -> str:
         t0 = perf_counter_ns()
         buffer = self._buffer + "".join(self._pending)
+        context = self._context
         self._pending.clear()
         self._pending_len = 0
         try:
@@ -201,11 +207,15 @@ class StreamScan:
                 # Cut at whitespace: a token split at the cut (a URL whose data has not all
                 # arrived, a key) would be scanned in two halves that each look harmless.
                 cut = _token_start(buffer, len(buffer) - HOLDBACK)
-                whole = self._engine.evaluate(buffer, source=None, session=self._session, rewrite=False)
+                whole = self._engine.evaluate(
+                    context + buffer, source=None, session=self._session, rewrite=False, context=len(context)
+                )
                 for f in whole.findings:  # never cut through something found
                     if f.start is not None and f.end is not None and f.start < cut < f.end:
                         cut = f.start
-            decision = self._engine.evaluate(buffer[:cut], source=None, session=self._session, scope=self._scope)
+            decision = self._engine.evaluate(
+                context + buffer[:cut], source=None, session=self._session, scope=self._scope, context=len(context)
+            )
         except Exception as exc:  # fail closed (raises), or open: pass the text on unscanned
             self._elapsed += perf_counter_ns() - t0
             self._fail(exc)
@@ -222,6 +232,7 @@ class StreamScan:
             self._decisions.append(replace(decision, findings=findings))
         self._buffer = buffer[cut:]
         self._consumed += cut
+        self._context = (context + buffer[:cut])[-HOLDBACK:]
         # When nothing could be released (a match still open at the end, such as a
         # private key whose END line has not arrived), wait until the held text has
         # doubled before scanning it again: the total work stays linear in the stream.
@@ -261,13 +272,15 @@ class StreamScan:
 def _token_start(text: str, cut: int) -> int:
     """The start of the whitespace-free run holding ``text[cut]``: ``cut`` moved back to a boundary.
 
-    Looks back at most `HOLDBACK` characters (``rfind`` from C); a longer run is cut anyway:
-    holding it would delay the stream, and a detector that found something in it holds it whole.
+    Looks back at most `MAX_TOKEN` characters (``rfind``, in C). A run that reaches the start
+    of the held text is held whole (it may still grow); a longer run is cut anyway.
     """
     if cut <= 0 or text[cut - 1].isspace() or text[cut].isspace():
         return max(cut, 0)
-    lo = max(0, cut - HOLDBACK)
+    lo = max(0, cut - MAX_TOKEN)
     best = -1
     for ch in " \n\t\r":
         best = max(best, text.rfind(ch, lo, cut))
-    return best + 1 if best >= 0 else cut
+    if best >= 0:
+        return best + 1
+    return 0 if lo == 0 else cut

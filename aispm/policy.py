@@ -261,6 +261,12 @@ class PromptPolicy(GuardPolicy):
         "injection.instruction_override",
         "injection.jailbreak",
         "injection.system_prompt_extraction",
+        "injection.role_delimiter",
+        "injection.tool_hijack",
+        "injection.exfiltration_request",
+        "injection.payload_splitting",
+        "injection.hidden_carrier",
+        "injection.addressed_instruction",
         "obfuscation.invisible_characters",
     )
     actions: dict[Severity, Action] = Field(default_factory=lambda: dict(_DEFAULT_ACTIONS))

@@ -307,3 +307,18 @@ def test_invalid_redaction_policy_is_a_clear_error() -> None:
         aispm.Guard({"output": {"redaction": {"mode": "scramble"}}})
     with pytest.raises(aispm.PolicyError, match="vault"):
         aispm.Guard({"vault": {"max_sessions": 0}})
+
+
+def test_streams_read_released_text_again_as_context() -> None:
+    # The key name that makes the value a secret is released before the value arrives.
+    guard = aispm.Guard()
+    text = (
+        "Config follows. "
+        + "Nothing to see here. " * 8
+        + "aws_secret_key: 'hlkUvNGBeu3YV4IedU7OW2vwEDdwPwrUx51UTU5u' ok"
+    )
+    one_shot = guard.output.scan(text).text
+    assert "hlkUv" not in one_shot
+    for size in (1, 4, 33, 180):
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        assert "".join(guard.output.scan_stream(chunks)) == one_shot
