@@ -492,3 +492,36 @@ def test_every_finding_is_mapped_to_owasp_and_atlas(detector_id: str, data: st.D
     for finding in findings:
         assert any(m.startswith("OWASP-LLM") and m.endswith(":2025") for m in finding.mappings), finding.mappings
         assert any(re.fullmatch(r"AML\.T\d{4}(?:\.\d{3})?", m) for m in finding.mappings), finding.mappings
+
+
+# --- (6) through the default guards, adversarial text costs a bounded factor more than prose --------
+
+PROSE = (
+    "The quarterly report covers revenue, churn and hiring plans for the next year. "
+    "Please review the attached figures before Thursday's meeting with the finance team. "
+)
+# Per-detector growth (above) proves linearity; this bounds the constant an attacker can buy.
+# The measured worst cases are far lower (docs/benchmarks.md); the margin absorbs a noisy machine.
+MAX_FACTOR = 200
+
+
+@pytest.mark.parametrize("guard_name", ["prompt", "output"])
+def test_adversarial_text_costs_a_bounded_factor_more_than_prose(guard_name: str) -> None:
+    guard = aispm.Guard({"limits": {"max_text_chars": 10 * N}})
+    check = guard.prompt.check if guard_name == "prompt" else guard.output.scan
+
+    def seconds(text: str) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            check(text)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    benign = (PROSE * (N // len(PROSE) + 1))[:N]
+    base = seconds(benign)
+    for name, text in _adversarial(N).items():
+        factor = seconds(text) / base
+        if factor >= MAX_FACTOR:  # measured again before it counts: a busy machine can stall one run
+            factor = seconds(text) / seconds(benign)
+        assert factor < MAX_FACTOR, f"{guard_name} on {name!r}: {factor:.0f}x the time of prose"

@@ -756,6 +756,9 @@ class Phone:
             startable = (
                 (i == 0 or (seps[i] == " " and (after_number or chain[i][4])))
                 and (start == 0 or not data[start - 1].isalnum())
+                # "(202) (303)": a bracketed area code is followed by the local number, never by
+                # another bracketed group (this also keeps runs of them from costing a scan each)
+                and not (chain[i][4] and i + 1 < n and chain[i + 1][4])
                 and not _after_code(data, start)
             )
             best: tuple[int, float] | None = None
