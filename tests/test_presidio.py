@@ -161,3 +161,20 @@ def test_one_detector_can_report_several_entities(engine: Any) -> None:
     detector = PresidioDetector(["PERSON", "LOCATION"], id="pii.who_where", analyzer=engine)
     found = [TEXT[f.start : f.end] for f in detector.detect(ScanText(TEXT))]
     assert found == ["John Smith", "Paris", "Berlin"]
+
+
+def test_overlapping_and_empty_results_are_reported_once() -> None:
+    from presidio_analyzer import RecognizerResult
+
+    class Overlapping:
+        def analyze(self, **kwargs: Any) -> list[Any]:
+            return [
+                RecognizerResult("PERSON", 0, 11, 0.85),
+                RecognizerResult("PERSON", 6, 11, 0.6),  # inside the first: dropped
+                RecognizerResult("PERSON", 12, 12, 0.9),  # empty: dropped
+                RecognizerResult("PERSON", 16, 21, 0.7),
+            ]
+
+    [detector] = presidio_detectors(["PERSON"], analyzer=Overlapping())  # type: ignore[arg-type]
+    findings = detector.detect(ScanText("Alice Smith and Bobby"))
+    assert [(f.start, f.end, f.confidence) for f in findings] == [(0, 11, 0.85), (16, 21, 0.7)]

@@ -730,19 +730,27 @@ class Phone:
         previous_end = lo
         for m in self._token.finditer(data, lo, hi):
             plus, opening, digits, closing = m.groups()
-            token = (m.start(), m.end(), digits, bool(plus), bool(opening))
-            sep = data[previous_end : m.start()]
-            bad_token = bool(opening) != bool(closing) or len(digits) > 15
+            start, end = m.start(), m.end()
+            if bool(opening) != bool(closing):
+                # A lone bracket is punctuation around the number ("(020 7946 0958)"), not an area code.
+                if opening:
+                    start, opening = m.start(3), ""
+                else:
+                    end, closing = m.end(3), ""
+                plus = "" if start > m.start() else plus
+            token = (start, end, digits, bool(plus), bool(opening))
+            sep = data[previous_end:start]
+            bad_token = len(digits) > 15
             joins = bool(chain) and sep in ("", " ", "-", ".", "/", " - ", " / ") and not plus and not bad_token
             if not joins:
                 self._scan_chain(data, chain, seps, spans)
                 chain, seps = [], []
             if bad_token:
-                previous_end = m.end()
+                previous_end = end
                 continue
             chain.append(token)
             seps.append(sep)
-            previous_end = m.end()
+            previous_end = end
         self._scan_chain(data, chain, seps, spans)
 
     def _scan_chain(self, data: str, chain: list[_Token], seps: list[str], spans: _Spans) -> None:
