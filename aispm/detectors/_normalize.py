@@ -55,7 +55,8 @@ _CONFUSABLES = {
     "ı": "i", "ɩ": "i", "ʏ": "y", "ᴄ": "c", "ᴏ": "o", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z",  # noqa: RUF001
 }  # fmt: skip
 _SKELETON_BYTES = bytes.maketrans(b"".join(k.encode() for k in _LEET), b"".join(v.encode() for v in _LEET.values()))
-_SKELETON_MAP = str.maketrans({**_LEET, **_CONFUSABLES})
+_CONFUSABLE_MAP = str.maketrans(_CONFUSABLES)
+_CONFUSABLE_RE = re.compile("[" + "".join(_CONFUSABLES) + "]")
 # Word tokens: ASCII punctuation becomes a space, then `split()`. Leetspeak
 # symbols are letters by then; apostrophes split ("don't" -> "don", "t").
 _PUNCTUATION = b"!\"#%&'()*+,-./:;<=>?[\\]^_`{|}~"
@@ -74,6 +75,7 @@ class ScanText:
         "_data_digit_runs",
         "_digit_runs",
         "_folded",
+        "_lookalikes",
         "_memos",
         "_offsets",
         "_skeleton",
@@ -87,6 +89,7 @@ class ScanText:
         self._data: str | None = None
         self._folded: str | None = None
         self._skeleton: str | None = None
+        self._lookalikes = False  # the skeleton folded Cyrillic or Greek look-alikes
         self._words: frozenset[str] | None = None
         self._offsets: list[int] | None = None  # None: offsets map one to one
         self._memos: dict[str, dict[str, bool]] = {}
@@ -131,7 +134,14 @@ class ScanText:
             if self._ascii:
                 skeleton = folded.encode("ascii").translate(_SKELETON_BYTES).decode("ascii")
             else:
-                skeleton = folded.translate(_SKELETON_MAP)
+                # Leetspeak symbols are ASCII, so a bytes.translate of the UTF-8 maps them at C speed
+                # without touching multi-byte characters; `str.translate` with a dict costs ~80 ns a
+                # character, so it runs only on texts that hold a look-alike letter.
+                utf8 = folded.encode("utf-8", "surrogatepass").translate(_SKELETON_BYTES)
+                skeleton = utf8.decode("utf-8", "surrogatepass")
+                if _CONFUSABLE_RE.search(skeleton) is not None:
+                    skeleton = skeleton.translate(_CONFUSABLE_MAP)
+                    self._lookalikes = True
             self._skeleton = skeleton
         return skeleton
 
@@ -143,7 +153,16 @@ class ScanText:
             skeleton = self.skeleton
             if self._ascii:
                 words = frozenset(skeleton.encode("ascii").translate(_WORD_BYTES).decode("ascii").split())
+            elif not self._lookalikes:
+                # As for ASCII, then the few tokens holding non-ASCII punctuation split by `\w` runs.
+                spaced = skeleton.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
+                found = set(spaced.decode("utf-8", "surrogatepass").split())
+                for token in [t for t in found if not t.isalnum()]:
+                    found.discard(token)
+                    found.update(_WORD_RE.findall(token))
+                words = frozenset(found)
             else:
+                # Look-alikes were folded: keep the tokens of the unfolded text too (Cyrillic words).
                 words = frozenset(_WORD_RE.findall(skeleton)).union(_WORD_RE.findall(self.folded))
             self._words = words
         return words
