@@ -246,7 +246,7 @@ def slack_webhook() -> TokenDetector:
 
 
 def stripe_key() -> TokenDetector:
-    """``secrets.stripe_key``: Stripe live secret and restricted keys, webhook secrets; test keys at 0.55."""
+    """``secrets.stripe_key``: Stripe live secret and restricted keys, webhook secrets; test keys at 0.8."""
     return TokenDetector(
         "secrets.stripe_key",
         (
@@ -258,7 +258,7 @@ def stripe_key() -> TokenDetector:
         ("_",),
         0.95,
         # Test-mode keys move no money but open the test account's data: strict level only.
-        group_scores={"test": 0.55, "webhook": 0.9},
+        group_scores={"test": 0.8, "webhook": 0.9},
     )
 
 
@@ -764,7 +764,50 @@ class Password:
             code_like = a.op in ("=", ":=", "=>") and not a.key.lstrip("-").isupper()
             weak = code_like and not a.quoted and _rx(_IDENTIFIER).match(a.value) is not None
             findings.append(_finding(self.id, text, a, 0.5 if weak else 0.9))
+        spans = [(f.start or 0, f.end or 0) for f in findings]
+        for start, end, score in _prose_passwords(text):
+            lo, hi = text.span_to_original(start, end)
+            if not any(a < hi and lo < b for a, b in spans):
+                findings.append(Finding(self.id, "secret", Severity.HIGH, lo, hi, confidence=score, mappings=_MAPPINGS))
+        findings.sort(key=lambda f: f.start or 0)
         return findings
+
+
+# "The admin password is Xk9#pq2!", "login: bob / password: hunter2!" (mid-line): a password
+# word, a verb or colon, then one token that is not a word, a number or a placeholder.
+_PROSE_WORDS = ("password", "passwd", "passcode", "passphrase", "pwd")
+_PROSE_TAIL = (
+    r"(?:\s{1,3}(?:is|was|remains|will be)\s{1,3}|\s{0,3}[:=]\s{0,3})[\"'\u201c\u2018]?"
+    r"(?P<value>[^\s\"'<>\u201c\u201d\u2018\u2019]{6,64})"
+)
+_TRAILING = ".,;:)]}"  # sentence punctuation; "!" and "?" are common in passwords
+
+
+def _prose_passwords(text: ScanText) -> list[tuple[int, int, float]]:
+    """Spans of ``text.data`` holding a password stated in prose; each word found with ``str.find``."""
+    folded = text.folded
+    if not any(text.contains(word, view="folded") for word in ("pass", "pwd")):
+        return []
+    data, tail = text.data, _rx(_PROSE_TAIL)
+    found: list[tuple[int, int, float]] = []
+    for word in _PROSE_WORDS:
+        at = folded.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if at == 0 or not folded[at - 1].isalnum():
+                m = tail.match(data, end)
+                if m is not None:
+                    value = m["value"].rstrip(_TRAILING)
+                    classes = sum(
+                        (any(c.islower() for c in value), any(c.isupper() for c in value),
+                         any(c.isdigit() for c in value), any(not c.isalnum() for c in value))
+                    )  # fmt: skip
+                    plain = _rx(_WORDS).match(value) or _rx(_NUMBERISH).match(value) or "://" in value
+                    if len(value) >= 6 and classes >= 2 and not plain and not _placeholder(value, code=True):
+                        start = m.start("value")
+                        found.append((start, start + len(value), 0.85 if classes >= 3 else 0.7))
+            at = folded.find(word, end)
+    return found
 
 
 def password() -> Password:
