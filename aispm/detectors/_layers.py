@@ -1,7 +1,7 @@
 r"""Decoding layers: text hidden inside a text, decoded so every detector can read it.
 
 Attackers hide instructions and data from keyword-level checks by encoding
-them: base64 (``aWdub3JlIGFsbC4uLg==``), hex, URL-encoding, ``\x`` escapes,
+them: base64 (``aWdub3JlIGFsbC4uLg==``), base32, hex, URL-encoding, ``\x`` escapes,
 ROT13, Unicode tag characters ("ASCII smuggling"), or letters spaced apart
 (``i g n o r e``). `derive` finds such stretches cheaply and decodes them; the
 engine runs every detector again on each decoded text and reports what it
@@ -41,6 +41,7 @@ _SPACE = re.compile(r"\s")
 _ESCAPE_RUN = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){4,}")
 _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_B32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 # Letters spaced apart ("i g n o r e", "i.g.n.o.r.e"): runs of single word
 # characters with one separator between them, then collapsed to words.
 _SPACED = re.compile(r"(?<![^\W_])(?:[^\W_][ .*_-]){2,}[^\W_](?![^\W_])")
@@ -61,7 +62,7 @@ class Layer:
     """One decoded stretch of a text.
 
     Attributes:
-        kind: How it was encoded (``base64``, ``hex``, ``url``, ``rot13``, ``tags``, ``spaced``);
+        kind: How it was encoded (``base64``, ``base32``, ``hex``, ``url``, ``rot13``, ``tags``, ``spaced``);
             nested layers are joined outermost first: ``base64>rot13``.
         text: The decoded text, ready for the detectors.
         start: Offset of the encoded stretch in the root text's ``original``.
@@ -180,6 +181,13 @@ def _url_encoded(scan: ScanText) -> list[tuple[str, str, int, int]]:
 def _decode_token(token: str) -> tuple[str, str]:
     if len(token) % 2 == 0 and all(c in _HEX for c in token):
         return "hex", _text_or_empty(bytes.fromhex(token))
+    if _B32.issuperset(token):  # upper case and 2-7 only: base32 (as base64 it would rarely be text)
+        try:
+            decoded = _text_or_empty(base64.b32decode(token + "=" * (-len(token) % 8)))
+        except (binascii.Error, ValueError):
+            decoded = ""
+        if decoded:
+            return "base32", decoded
     token = token.replace("-", "+").replace("_", "/")
     token = token[: len(token) - len(token) % 4] if len(token) % 4 == 1 else token
     try:
