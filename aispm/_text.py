@@ -161,7 +161,7 @@ class TextEngine:
         for detector in self._detectors:
             findings.extend(detector.detect(scan))
         if self._decode:
-            findings.extend(self._decoded(scan))
+            findings.extend(self._decoded(scan, findings))
         if findings:
             findings = self._scored(findings, scan, source, origin)
         fired: list[Rule] = []
@@ -195,20 +195,32 @@ class TextEngine:
             scope = session.id
         return self._decide(text, findings, fired, roles, t0, scope, rewrite)
 
-    def _decoded(self, scan: ScanText) -> list[Finding]:
-        """Findings in text hidden inside ``scan`` (base64, hex, ...), each spanning its encoded stretch."""
+    def _decoded(self, scan: ScanText, direct: list[Finding]) -> list[Finding]:
+        """Findings in text hidden inside ``scan`` (base64, hex, ...), each spanning its encoded stretch.
+
+        ROT13 maps characters one to one, so its findings keep their own place. A layer that
+        rewrites the whole text (spaced-out letters) adds nothing for a detector that found
+        something in the text as written: it would only widen that finding to the whole text.
+        """
         layers = derive(scan)
         if not layers:
             return []
+        found_directly = {f.detector for f in direct}
         seen: set[tuple[str, int, int]] = set()
         found: list[Finding] = []
         for layer in layers:
             for detector in self._detectors:
                 for f in detector.detect(layer.text):
-                    key = (f.detector, layer.start, layer.end)
+                    if layer.kind == "rot13" and f.start is not None and f.end is not None:
+                        start, end = scan.span_to_original(f.start, f.end)
+                    elif layer.kind == "spaced" and f.detector in found_directly:
+                        continue
+                    else:
+                        start, end = layer.start, layer.end
+                    key = (f.detector, start, end)
                     if key not in seen:
                         seen.add(key)
-                        found.append(replace(f, start=layer.start, end=layer.end, layer=layer.kind))
+                        found.append(replace(f, start=start, end=end, layer=layer.kind))
         return found
 
     def _scored(self, findings: list[Finding], scan: ScanText, source: str | None, origin: str | None) -> list[Finding]:
