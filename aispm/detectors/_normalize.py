@@ -77,6 +77,7 @@ class ScanText:
         "_folded",
         "_lookalikes",
         "_memos",
+        "_occurrences",
         "_offsets",
         "_skeleton",
         "_words",
@@ -93,6 +94,7 @@ class ScanText:
         self._words: frozenset[str] | None = None
         self._offsets: list[int] | None = None  # None: offsets map one to one
         self._memos: dict[str, dict[str, bool]] = {}
+        self._occurrences: dict[tuple[str, str], list[int]] = {}
         self._digit_runs: list[tuple[int, int]] | None = None
         self._data_digit_runs: list[tuple[int, int]] | None = None
 
@@ -240,6 +242,24 @@ class ScanText:
         found = memo.get(needle)
         if found is None:
             found = memo[needle] = needle in self.view(name)
+        return found
+
+    def occurrences(self, needle: str, view: str) -> list[int]:
+        """Every offset of ``needle`` in a view (overlapping ones too); memoised per text.
+
+        Pattern detectors anchor on the words their matches start with, and many patterns
+        share a word: each is searched for once per text, whatever the number of patterns.
+        """
+        key = (view, needle)
+        found = self._occurrences.get(key)
+        if found is None:
+            haystack = self.view(view)
+            found = []
+            at = haystack.find(needle)
+            while at >= 0:
+                found.append(at)
+                at = haystack.find(needle, at + 1)
+            self._occurrences[key] = found
         return found
 
     def to_original(self, index: int) -> int:

@@ -38,6 +38,9 @@ class Pattern:
     regex: str
     starts: tuple[str, ...] = ()
     confidence: float | None = None  # overrides the detector's for matches of this pattern
+    whole: bool = False
+    """The start words are whole words (the pattern needs a word boundary after each): a
+    start word whose first ASCII letter run is not in ``ScanText.words`` is not searched for."""
 
 
 class PatternDetector:
@@ -93,11 +96,12 @@ class PatternDetector:
         self._in_digit_runs = in_digit_runs
         self._category = category
         self._severity = severity
-        compiled: list[tuple[re.Pattern[str], tuple[str, ...], float | None]] = []
+        compiled: list[tuple[re.Pattern[str], tuple[tuple[str, str | None], ...], float | None]] = []
         for p in patterns:
             pattern = Pattern(p) if isinstance(p, str) else p
             score = pattern.confidence if pattern.confidence is not None else confidence
-            compiled.append((re.compile(pattern.regex), pattern.starts, score))
+            starts = tuple((word, _gate(word) if pattern.whole else None) for word in pattern.starts)
+            compiled.append((re.compile(pattern.regex), starts, score))
         self._patterns = tuple(compiled)
         self._requires = tuple(requires)
         self._mappings = tuple(mappings)
@@ -141,6 +145,7 @@ class PatternDetector:
                 return []
         spans: list[tuple[int, int, float | None]] = []
         validate = self._validate
+        words = text.words
         # Windows to search: the digit runs (each extended by one character, so a
         # look-ahead sees the real next character), or the whole text.
         windows = [(start, end + 1) for start, end in text.digit_runs] if self._in_digit_runs else [(0, len(haystack))]
@@ -153,13 +158,13 @@ class PatternDetector:
                         if validate is None or validate(m.group())
                     )
                 continue
-            for word in starts:
-                at = haystack.find(word)
-                while at >= 0:
+            for word, gate in starts:
+                if gate is not None and gate not in words:
+                    continue  # one set lookup instead of a search of the whole text
+                for at in text.occurrences(word, view):
                     anchored = regex.match(haystack, at)
                     if anchored is not None and (validate is None or validate(anchored.group())):
                         spans.append((anchored.start(), anchored.end(), score))
-                    at = haystack.find(word, at + 1)
         if not spans:
             return []
         spans.sort()
@@ -183,3 +188,18 @@ class PatternDetector:
                 )
             )
         return findings
+
+
+_ASCII_RUN = re.compile(r"[a-z0-9]+")
+
+
+def _gate(word: str) -> str | None:
+    """The token of ``ScanText.words`` a whole start word must produce: its first ASCII letter run.
+
+    ``None`` (always search) when the word does not start with one: non-ASCII words (a CJK run
+    is one long token) and words starting with punctuation.
+    """
+    m = _ASCII_RUN.match(word)
+    if m is None or (m.end() < len(word) and not word[m.end()].isascii()):
+        return None  # "esqueça": the token is the whole non-ASCII word, not its ASCII head
+    return m.group()

@@ -84,7 +84,27 @@ def _not_discussed(lead: tuple[str, tuple[str, ...]]) -> tuple[str, tuple[str, .
 
 
 def _pattern(lead: tuple[str, tuple[str, ...]], rest: str, confidence: float | None = None) -> Pattern:
-    return Pattern(lead[0] + rest, lead[1], confidence)
+    return Pattern(lead[0] + rest, lead[1], confidence, whole=_whole_words(lead, rest))
+
+
+def _whole_words(lead: tuple[str, tuple[str, ...]], rest: str) -> bool:
+    """Whether the lead's start words can only match as whole words (see `Pattern.whole`).
+
+    True when the lead ends in a plain alternation, no alternative continues a start word with
+    a letter ("concat" in "concatenate"), and the rest begins with a non-word boundary.
+    """
+    regex, starts = lead
+    at = regex.rfind(r"\b(?:")
+    if at < 0 or not regex.endswith(")") or "(" in regex[at + 5 :]:
+        return False
+    alternatives = regex[at + 5 : -1].split("|")
+    if not rest.startswith((_GAP, r"\b", "(?:" + _GAP, r"\s", r"\W")):
+        return False
+    return not any(
+        len(alt) > len(word) and alt.startswith(word) and alt[len(word)].isalnum()
+        for word in starts
+        for alt in alternatives
+    )
 
 
 class _Part:
