@@ -114,7 +114,7 @@ def main() -> None:
         print(f"| {label.ljust(width)} | {value:7.2f} |")
     print()
     print("Derived (same run):")
-    print(f"- prompt check with no SDK: {check_plain:.2f} µs (target < 15 µs)")
+    print(f"- prompt check with no SDK: {check_plain:.2f} µs (target < 50 µs with every default detector)")
     print(
         f"- aispm's telemetry around one decision span, beyond the SDK's own span with the same attributes "
         f"(SDK - no SDK - bare span): {check_sdk - check_plain - span:.2f} µs (target < 10 µs); "
