@@ -129,3 +129,31 @@ def test_an_exfiltration_link_split_across_chunks_is_redacted_whole() -> None:
         chunks = [text[i : i + size] for i in range(0, len(text), size)]
         streamed = "".join(guard.output.scan_stream(chunks))
         assert streamed == one_shot
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://[2001:db8:0:0::1]/x", "2001:db8::1"),  # IPv6 literals compressed
+        ("https://ex%61mple.com/x", "example.com"),  # percent-encoded host
+        ("http://0x7f.0.0.1/", "127.0.0.1"),  # hex, octal and single-number IPv4, as browsers read them
+        ("http://0177.0.0.1/", "127.0.0.1"),
+        ("http://2130706433/", "127.0.0.1"),
+        ("http://0x/", "0.0.0.0"),  # noqa: S104 (a host name, not a bind address)
+        ("http://1.2.3.999/", "1.2.3.999"),  # not an address: compared as written
+        ("http://256.1.1.1/", "256.1.1.1"),
+        ("http://09.1.1.1/", "09.1.1.1"),
+        ("http://1.2.3.4.5/", "1.2.3.4.5"),
+        ("http://4294967296/", "4294967296"),
+        ("https://user:pw@Docs.Acme.Example:8443/a", "docs.acme.example"),
+        ("https://bücher.example/x", "xn--bcher-kva.example"),
+    ],
+)
+def test_link_hosts_are_normalised_as_browsers_read_them(url: str, host: str) -> None:
+    from aispm.detectors.exfiltration import ExfiltrationLinkDetector
+
+    detector = ExfiltrationLinkDetector(["*.acme.example", "127.0.0.1"])
+    assert repr(detector) == "ExfiltrationLinkDetector(allowed_hosts=2)"
+    [link] = detector.links(f"see {url} now")
+    assert link.host == host
+    assert link.allowed is (host in ("docs.acme.example", "127.0.0.1"))

@@ -322,3 +322,75 @@ def test_streams_read_released_text_again_as_context() -> None:
     for size in (1, 4, 33, 180):
         chunks = [text[i : i + size] for i in range(0, len(text), size)]
         assert "".join(guard.output.scan_stream(chunks)) == one_shot
+
+
+# --- edges of the Redactor and the vault ----------------------------------------------------------
+
+
+def test_redactor_describes_itself_and_checks_its_arguments() -> None:
+    redactor = Redactor("partial", modes={"pii.email": "vault"})
+    assert redactor.mode == "partial"
+    assert redactor.modes == {"pii.email": "vault"}
+    assert redactor.vault is not None
+    assert repr(redactor) == "Redactor(mode='partial', modes={'pii.email': 'vault'})"
+    assert Redactor().vault is None
+    assert Redactor().restore("<EMAIL_1>", "s") == "<EMAIL_1>"  # no vault: nothing to restore
+    with pytest.raises(aispm.PolicyError, match="SessionVault"):
+        Redactor("vault", vault=object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Redactor("pseudonym").redact("x", [], "")
+    assert Redactor("pseudonym").redact("nothing here", []) == "nothing here"
+
+
+@pytest.mark.parametrize(
+    ("detector", "value"),
+    [
+        ("pii.iban", "XX"),  # too short for an IBAN
+        ("pii.ip_address", "zz:1"),  # not hex before the colon
+        ("pii.ip_address", "1.2.3"),  # three parts
+        ("secrets.github_token", "ghp_short"),  # prefix and too little after it
+        ("secrets.password", "hunter2hunter2"),  # no prefix, no scheme
+        ("pii.email", "not-an-address"),
+    ],
+)
+def test_partial_masks_of_unrecognised_shapes_are_placeholders(detector: str, value: str) -> None:
+    category = "secret" if detector.startswith("secrets.") else "pii"
+    text = f"v {value} end"
+    out = Redactor("partial").redact(text, [found(text, value, detector, category)])
+    assert out == f"v [REDACTED:{detector.rsplit('.', 1)[-1].upper()}] end"
+
+
+def test_partial_masks_of_ipv6_and_fullwidth_values() -> None:
+    text = "ip 2001:db8::1 card \uff14\uff11\uff11\uff11 1111 1111 \u200b1111 end"
+    card = text[text.index("\uff14") : text.index(" end")]
+    findings = [found(text, "2001:db8::1", "pii.ip_address"), found(text, card, "pii.credit_card")]
+    assert Redactor("partial").redact(text, findings) == "ip 2001:**** card ****1111 end"
+
+
+def test_merged_findings_are_masked_in_partial_mode() -> None:
+    text = "x alice@example.com y"
+    a = found(text, "alice@example.com")
+    b = Finding("secrets.password", "secret", Severity.HIGH, start=a.start, end=(a.end or 0) - 4)
+    assert Redactor("partial").redact(text, [a, b]) == "x [REDACTED:PASSWORD] y"  # named after the first
+
+
+def test_vault_edges() -> None:
+    with pytest.raises(aispm.PolicyError, match="clock"):
+        SessionVault(clock=42)  # type: ignore[arg-type]
+    vault = SessionVault()
+    assert vault.restore("no pseudonyms here", "s") == "no pseudonyms here"
+    assert 42 not in vault
+    vault.pseudonymize("s", "EMAIL", EMAIL)
+    assert "entries=1" in repr(vault._sessions["s"])
+    assert "max_sessions=1000" in repr(vault)
+
+
+def test_vault_drops_a_session_whose_clock_went_backwards() -> None:
+    clock = Clock()
+    vault = SessionVault(ttl=timedelta(minutes=5), clock=clock)
+    vault.pseudonymize("old", "EMAIL", EMAIL)
+    clock.now -= timedelta(hours=1)  # the clock went back: "new" is used before "old" was
+    vault.pseudonymize("new", "EMAIL", OTHER)
+    clock.now += timedelta(hours=1, minutes=6)  # "new" expired; "old" expired too
+    assert vault.restore("<EMAIL_1>", "old") == "<EMAIL_1>"
+    assert "old" not in vault
