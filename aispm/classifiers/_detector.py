@@ -8,13 +8,14 @@ from collections.abc import Sequence
 
 from ..decisions import Finding, Severity
 from ..detectors import ScanText
+from ..detectors._findings import ATLAS_PROMPT_INJECTION, OWASP_PROMPT_INJECTION
 from ..errors import PolicyError
 from ._protocol import Classifier, ClassifierError
 
 __all__ = ["ClassifierDetector"]
 
 _ID = re.compile(r"[a-z0-9_]+(?:[.-][a-z0-9_]+)*")  # the policy's detector-id syntax
-_MAPPINGS = ("OWASP-LLM01:2025", "AML.T0051")
+_MAPPINGS = (OWASP_PROMPT_INJECTION, ATLAS_PROMPT_INJECTION)
 
 # The lowest threshold a built-in level gives (strict 0.4, minus 0.2 for untrusted
 # text): scores under it can never count, so they are not reported at all.

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..decisions import Finding, Severity
+from ._findings import located
 from ._normalize import ScanText
 
 
@@ -165,29 +166,15 @@ class PatternDetector:
                     anchored = regex.match(haystack, at)
                     if anchored is not None and (validate is None or validate(anchored.group())):
                         spans.append((anchored.start(), anchored.end(), score))
-        if not spans:
-            return []
-        spans.sort()
-        findings: list[Finding] = []
-        last_end = -1
-        for start, end, score in spans:
-            if start < last_end:
-                continue  # overlaps a finding already reported
-            last_end = end
-            if view != "original":
-                start, end = text.span_to_original(start, end)
-            findings.append(
-                Finding(
-                    detector=self._id,
-                    category=self._category,
-                    severity=self._severity,
-                    start=start,
-                    end=end,
-                    confidence=score,
-                    mappings=self._mappings,
-                )
-            )
-        return findings
+        return located(
+            text,
+            spans,
+            detector=self._id,
+            category=self._category,
+            severity=self._severity,
+            mappings=self._mappings,
+            view=view,
+        )
 
 
 _ASCII_RUN = re.compile(r"[a-z0-9]+")

@@ -24,15 +24,17 @@ from urllib.parse import unquote
 
 from ..decisions import Finding, Severity
 from ..errors import PolicyError
+from ._findings import (
+    ATLAS_DATA_LEAKAGE,
+    ATLAS_RESPONSE_RENDERING,
+    OWASP_IMPROPER_OUTPUT,
+    OWASP_SENSITIVE_INFORMATION,
+)
 from ._normalize import ScanText
 from ._protocol import Detector
 
 __all__ = ["DataUriDetector", "ExfiltrationLinkDetector", "Link"]
 
-OWASP_SENSITIVE_INFORMATION = "OWASP-LLM02:2025"
-OWASP_IMPROPER_OUTPUT = "OWASP-LLM05:2025"
-ATLAS_DATA_LEAKAGE = "AML.T0057"
-ATLAS_RESPONSE_RENDERING = "AML.T0077"  # LLM Response Rendering (exfiltration through rendered links and images)
 _EXFIL_MAPPINGS = (OWASP_SENSITIVE_INFORMATION, OWASP_IMPROPER_OUTPUT, ATLAS_RESPONSE_RENDERING, ATLAS_DATA_LEAKAGE)
 
 # ---------------------------------------------------------------------------------------------

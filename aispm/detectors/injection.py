@@ -21,6 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from ..decisions import Finding, Severity
+from ._findings import (
+    ATLAS_JAILBREAK,
+    ATLAS_PROMPT_INJECTION,
+    ATLAS_PROMPT_OBFUSCATION,
+    ATLAS_SYSTEM_PROMPT_EXTRACTION,
+    OWASP_PROMPT_INJECTION,
+    OWASP_SYSTEM_PROMPT_LEAKAGE,
+    located,
+)
 from ._normalize import ScanText
 from ._pattern import Pattern, PatternDetector
 from ._protocol import Detector
@@ -38,12 +47,6 @@ __all__ = [
     "tool_hijack",
 ]
 
-OWASP_PROMPT_INJECTION = "OWASP-LLM01:2025"
-OWASP_SYSTEM_PROMPT_LEAKAGE = "OWASP-LLM07:2025"
-ATLAS_PROMPT_INJECTION = "AML.T0051"
-ATLAS_JAILBREAK = "AML.T0054"
-ATLAS_SYSTEM_PROMPT_EXTRACTION = "AML.T0056"
-ATLAS_PROMPT_OBFUSCATION = "AML.T0068"
 
 INJECTION = (OWASP_PROMPT_INJECTION, ATLAS_PROMPT_INJECTION)
 OBFUSCATED_INJECTION = (OWASP_PROMPT_INJECTION, ATLAS_PROMPT_INJECTION, ATLAS_PROMPT_OBFUSCATION)
@@ -2192,26 +2195,9 @@ class HiddenCarrier:
             if "]:" in view:
                 for needle in _split("[//]:|[comment]:|[_]:|[#]:|[hidden]:"):
                     self._matches(view, needle, self._md_comment, spans)
-        spans.sort()
-        findings: list[Finding] = []
-        last_end = -1
-        for start, end, score in spans:
-            if start < last_end:
-                continue
-            last_end = end
-            s, e = text.span_to_original(start, end)
-            findings.append(
-                Finding(
-                    detector=self.id,
-                    category=self.category,
-                    severity=Severity.HIGH,
-                    start=s,
-                    end=e,
-                    confidence=score,
-                    mappings=OBFUSCATED_INJECTION,
-                )
-            )
-        return findings
+        return located(
+            text, spans, detector=self.id, category=self.category, severity=Severity.HIGH, mappings=OBFUSCATED_INJECTION
+        )
 
     def _judge(self, content: str, start: int, end: int, spans: list[tuple[int, int, float]]) -> None:
         if len(content) < 8:  # too short to instruct anything

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from ..decisions import Finding, Severity
+from ._findings import ATLAS_DATA_LEAKAGE, OWASP_SENSITIVE_INFORMATION, located
 from ._normalize import ScanText
 from ._protocol import Detector
 
@@ -36,8 +37,6 @@ __all__ = [
     "us_ssn",
 ]
 
-OWASP_SENSITIVE_INFORMATION = "OWASP-LLM02:2025"
-ATLAS_DATA_LEAKAGE = "AML.T0057"
 _MAPPINGS = (OWASP_SENSITIVE_INFORMATION, ATLAS_DATA_LEAKAGE)
 
 _Spans = list[tuple[int, int, float]]
@@ -45,30 +44,7 @@ _Spans = list[tuple[int, int, float]]
 
 def _findings(text: ScanText, detector_id: str, severity: Severity, spans: _Spans) -> list[Finding]:
     """Findings for spans of ``data``: sorted, overlaps dropped, offsets mapped to ``original``."""
-    if not spans:
-        return []
-    spans.sort()
-    findings: list[Finding] = []
-    last_end = -1
-    ascii_text = text.is_ascii
-    for start, end, confidence in spans:
-        if start < last_end:
-            continue
-        last_end = end
-        if not ascii_text:
-            start, end = text.span_to_original(start, end)
-        findings.append(
-            Finding(
-                detector=detector_id,
-                category="pii",
-                severity=severity,
-                start=start,
-                end=end,
-                confidence=confidence,
-                mappings=_MAPPINGS,
-            )
-        )
-    return findings
+    return located(text, spans, detector=detector_id, category="pii", severity=severity, mappings=_MAPPINGS)
 
 
 # A label saying what else a number is: the numbers after it are not cards or phone numbers.

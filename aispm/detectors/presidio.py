@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..decisions import Finding, Severity
 from ..errors import MissingExtraError, PolicyError
+from ._findings import ATLAS_DATA_LEAKAGE, OWASP_SENSITIVE_INFORMATION, located
 from ._normalize import ScanText
-from .pii import ATLAS_DATA_LEAKAGE, OWASP_SENSITIVE_INFORMATION
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
@@ -196,26 +196,12 @@ class PresidioDetector:
 
     def detect(self, text: ScanText) -> list[Finding]:
         """Return the findings of this detector's entities, ordered by position, without overlaps."""
-        spans = sorted((r.start, r.end, r.score) for r in self._analysis.results(text) if r.entity in self._entities)
-        findings: list[Finding] = []
-        last_end = -1
-        for start, end, score in spans:
-            if start < last_end or end <= start:
-                continue
-            last_end = end
-            begin, stop = text.span_to_original(start, end)
-            findings.append(
-                Finding(
-                    detector=self._id,
-                    category="pii",
-                    severity=self._severity,
-                    start=begin,
-                    end=stop,
-                    confidence=score,
-                    mappings=_MAPPINGS,
-                )
-            )
-        return findings
+        spans = [
+            (r.start, r.end, r.score)
+            for r in self._analysis.results(text)
+            if r.entity in self._entities and r.end > r.start
+        ]
+        return located(text, spans, detector=self._id, category="pii", severity=self._severity, mappings=_MAPPINGS)
 
 
 def presidio_detectors(

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 
 from ..decisions import Finding, Severity
+from ._findings import ATLAS_DATA_LEAKAGE, ATLAS_UNSECURED_CREDENTIALS, OWASP_SENSITIVE_INFORMATION, located
 from ._normalize import ScanText
 from ._protocol import Detector
 
@@ -57,9 +58,6 @@ __all__ = [
     "twilio_key",
 ]
 
-OWASP_SENSITIVE_INFORMATION = "OWASP-LLM02:2025"
-ATLAS_DATA_LEAKAGE = "AML.T0057"
-ATLAS_UNSECURED_CREDENTIALS = "AML.T0055"
 _MAPPINGS = (OWASP_SENSITIVE_INFORMATION, ATLAS_DATA_LEAKAGE, ATLAS_UNSECURED_CREDENTIALS)
 
 _BOUNDARY = r"(?![A-Za-z0-9_-])"  # a token ends where its alphabet does
@@ -152,26 +150,7 @@ class TokenDetector:
 
 def _findings(detector: str, severity: Severity, text: ScanText, spans: list[tuple[int, int, float]]) -> list[Finding]:
     """Findings for spans of ``text.data``: sorted, overlaps dropped, offsets mapped to the original."""
-    spans.sort()
-    findings: list[Finding] = []
-    last = -1
-    for start, end, score in spans:
-        if start < last:
-            continue  # overlaps a finding already reported
-        last = end
-        lo, hi = text.span_to_original(start, end)
-        findings.append(
-            Finding(
-                detector=detector,
-                category="secret",
-                severity=severity,
-                start=lo,
-                end=hi,
-                confidence=score,
-                mappings=_MAPPINGS,
-            )
-        )
-    return findings
+    return located(text, spans, detector=detector, category="secret", severity=severity, mappings=_MAPPINGS)
 
 
 # -- provider formats ------------------------------------------------------------------------------
