@@ -19,6 +19,7 @@ from ._redact import Redactor
 from ._runtime import Runtime
 from .decisions import Action, Finding, Severity, TextDecision, combine
 from .detectors import Detector, ScanText
+from .detectors._embedded import embedded_start
 from .detectors._layers import derive
 from .policy import LEVELS, UNTRUSTED_DISCOUNT, UNTRUSTED_SOURCES, AllowEntry, GuardPolicy, Rule
 from .principals import Session, current_session
@@ -26,6 +27,41 @@ from .principals import Session, current_session
 TEXT_TOO_LARGE = "limits.text_too_large"
 STRUCTURE_TOO_LARGE = "limits.structure_too_large"
 UNREDACTABLE = "output.unredactable_value"
+
+
+CORROBORATING = ("injection.", "obfuscation.")
+"""Detectors whose weak signals corroborate one another: independent signs of one attack."""
+CORROBORATION_FLOOR = 0.45
+"""Confidence a finding needs to count as corroborating evidence."""
+
+
+def corroborated(findings: list[Finding]) -> list[Finding]:
+    """Raise weak injection findings that other injection detectors corroborate.
+
+    Two or more distinct detectors that each see a weak sign of injection in one text
+    (a fake role tag and an order addressed to "the user", an override and a note to
+    automated screeners) are stronger evidence than either: their best confidences
+    combine as independent evidence, ``1 - prod(1 - c)``, and every finding that took
+    part gets the combined score. Repeats of one detector do not add up (a README that
+    says "run the following command" twice is one signal).
+    """
+    best: dict[str, float] = {}
+    for f in findings:
+        c = f.confidence
+        if c is not None and c >= CORROBORATION_FLOOR and f.detector.startswith(CORROBORATING):
+            best[f.detector] = max(c, best.get(f.detector, 0.0))
+    if len(best) < 2:
+        return findings
+    doubt = 1.0
+    for c in best.values():
+        doubt *= 1.0 - c
+    combined = round(1.0 - doubt, 4)
+    return [
+        replace(f, confidence=combined)
+        if f.detector in best and f.confidence is not None and CORROBORATION_FLOOR <= f.confidence < combined
+        else f
+        for f in findings
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +263,17 @@ class TextEngine:
         """Drop findings below their threshold (lower for untrusted sources) and those an allowlist covers."""
         discount = UNTRUSTED_DISCOUNT if source in UNTRUSTED_SOURCES else 0.0
         thresholds = self._thresholds
+        if len(findings) > 1:
+            findings = corroborated(findings)
+        # A document pasted after a request ("Summarise this CV:") is data even in a user's prompt.
+        pasted = embedded_start(scan) if not discount and self.guard == "prompt" else None
         kept = [
             f
             for f in findings
-            if f.confidence is None or f.confidence >= thresholds.get(f.detector, self._threshold) - discount
+            if f.confidence is None
+            or f.confidence
+            >= thresholds.get(f.detector, self._threshold)
+            - (UNTRUSTED_DISCOUNT if pasted is not None and (f.start or 0) >= pasted else discount)
         ]
         if self._allow and kept:
             kept = [f for f in kept if not any(a.applies(f, source, origin) and a.covers(f, scan) for a in self._allow)]

@@ -138,3 +138,54 @@ def test_invalid_scoring_policies_are_refused(prompt: dict[str, Any], message: s
 def test_output_allowlists_cannot_name_sources() -> None:
     with pytest.raises(PolicyError):
         aispm.Guard({"output": {"allowlist": [{"phrases": ["x"], "sources": ["tool"]}]}})
+
+
+# --- documents pasted into a prompt, and corroborating weak signals ------------------------------
+
+DOCUMENT = "Experience: ten years of accounting, audit and tax work at two firms in Leeds and York, then a move."
+
+
+@pytest.mark.parametrize(
+    ("ask", "action"),
+    [
+        ("Summarise this CV:", Action.DENY),
+        ("Please translate the following text into French.", Action.DENY),
+        ("Assess whether the following domain is malicious based on its WHOIS record.", Action.DENY),
+        ("Thanks for the help yesterday!", Action.ALLOW),  # no request about a document
+    ],
+)
+def test_a_document_pasted_after_a_request_is_judged_as_untrusted(
+    make_guard: GuardFactory, ask: str, action: Action
+) -> None:
+    text = f"{ask}\n\n{DOCUMENT} {WEAK}."
+    assert _guard(make_guard).prompt.check(text).action is action
+    assert _guard(make_guard).prompt.check(f"{ask}\n\n{DOCUMENT} {MEDIUM}.").action is Action.DENY
+
+
+def test_the_request_itself_and_short_pastes_stay_direct_text(make_guard: GuardFactory) -> None:
+    g = _guard(make_guard)
+    assert g.prompt.check(f"Summarise this CV, {WEAK}:\n\n{DOCUMENT}").allowed  # the request is the user's
+    assert g.prompt.check(f"Summarise this: {WEAK}.").allowed  # too short to be a document
+
+
+def _weak(id: str) -> PatternDetector:
+    return PatternDetector(id, "prompt_injection", Severity.HIGH, [Pattern(WEAK, confidence=0.5)], folded=True)
+
+
+@pytest.mark.parametrize(
+    ("ids", "action"),
+    [
+        (("injection.test_a", "injection.test_b"), Action.DENY),  # 1 - 0.5 * 0.5 = 0.75
+        (("injection.test_a", "obfuscation.test_b"), Action.DENY),
+        (("test.a", "test.b"), Action.ALLOW),  # not injection detectors: no corroboration
+        (("injection.test_a",), Action.ALLOW),  # one detector, however often it fires
+    ],
+)
+def test_weak_signals_of_distinct_injection_detectors_corroborate(
+    make_guard: GuardFactory, ids: tuple[str, ...], action: Action
+) -> None:
+    g = make_guard({"prompt": {"detectors": list(ids)}}, detectors=[_weak(i) for i in ids])
+    decision = g.prompt.check(f"Hello. {WEAK}. And again: {WEAK}.")
+    assert decision.action is action
+    if action is Action.DENY:
+        assert {f.confidence for f in decision.findings} == {0.75}

@@ -368,6 +368,43 @@ def test_table(detector_id: str, text: str, expected: list[str]) -> None:
     assert matches(detector_id, text) == expected
 
 
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+GITHUB_PAT = "github_pat_" + ("Ab1_cD2_eF3_" * 7)[:82]  # no 20 characters in a row without "_"
+WHSEC = "whsec_" + "Ab+/Cd9/" * 4  # "+" and "/" from the first character on
+TWILIO = "SK" + "0123456789abcdef" * 2
+
+
+@pytest.mark.parametrize(
+    ("detector_id", "text", "expected"),
+    [
+        # The cheap checks that run before a pattern (characters every match holds, a run of the
+        # family's alphabet after "_" or "-") must hold for every shape the patterns accept.
+        ("secrets.github_token", f"export GH={GITHUB_PAT}", [GITHUB_PAT]),
+        ("secrets.stripe_key", f"secret: {WHSEC}", [WHSEC]),
+        ("secrets.openai_key", f"key {OPENAI_LEGACY}.", [OPENAI_LEGACY]),
+        ("secrets.twilio_key", f"sid {_fullwidth('SK')}{TWILIO[2:]} ok", [_fullwidth("SK") + TWILIO[2:]]),
+        ("secrets.twilio_key", f"sid {TWILIO[:1]}{ZWSP}{TWILIO[1:]} ok", [TWILIO[:1] + ZWSP + TWILIO[1:]]),
+        ("secrets.jwt", f"Bearer {JWT[:2]}{ZWSP}{JWT[2:]}", [JWT[:2] + ZWSP + JWT[2:]]),
+        (
+            "secrets.google_api_key",
+            f"k={_fullwidth('AIza')}{'Xy7_kP2-qR9sT4uV' * 2}abc",
+            [_fullwidth("AIza") + "Xy7_kP2-qR9sT4uV" * 2 + "abc"],
+        ),
+        (
+            "secrets.private_key",
+            f"-----BEGIN PRIVATE {_fullwidth('KEY')}-----\nMIIE\n-----END PRIVATE KEY-----",
+            [f"-----BEGIN PRIVATE {_fullwidth('KEY')}-----\nMIIE\n-----END PRIVATE KEY-----"],
+        ),
+        ("secrets.twilio_key", "SK in prose, 0123456789abcdef0123456789abcdef elsewhere", []),
+    ],
+)
+def test_prefilters_never_hide_a_match(detector_id: str, text: str, expected: list[str]) -> None:
+    assert matches(detector_id, text) == expected
+
+
 def test_tables_cover_every_secrets_detector() -> None:
     assert set(TABLES) == set(DETECTORS)
     assert set(DETECTORS) <= set(BUILTIN)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Zero-width and joiner characters, bidi embeddings/overrides/isolates, the
 # soft hyphen, the Mongolian vowel separator, the BOM, and the Unicode tag block
@@ -59,7 +60,9 @@ _CONFUSABLE_MAP = str.maketrans(_CONFUSABLES)
 _CONFUSABLE_RE = re.compile("[" + "".join(_CONFUSABLES) + "]")
 # Word tokens: ASCII punctuation becomes a space, then `split()`. Leetspeak
 # symbols are letters by then; apostrophes split ("don't" -> "don", "t").
-_PUNCTUATION = b"!\"#%&'()*+,-./:;<=>?[\\]^_`{|}~"
+# ASCII control characters split too: every character a pattern's ``\W`` matches ends a token
+# (``PatternDetector`` relies on it to skip patterns whose whole words are absent).
+_PUNCTUATION = b"!\"#%&'()*+,-./:;<=>?[\\]^_`{|}~" + bytes(range(32)) + b"\x7f"
 _WORD_BYTES = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -71,6 +74,7 @@ class ScanText:
 
     __slots__ = (
         "_ascii",
+        "_bits",
         "_data",
         "_data_digit_runs",
         "_digit_runs",
@@ -94,6 +98,7 @@ class ScanText:
         self._words: frozenset[str] | None = None
         self._offsets: list[int] | None = None  # None: offsets map one to one
         self._memos: dict[str, dict[str, bool]] = {}
+        self._bits: tuple[dict[str, int], int] | None = None
         self._occurrences: dict[tuple[str, str], list[int]] = {}
         self._digit_runs: list[tuple[int, int]] | None = None
         self._data_digit_runs: list[tuple[int, int]] | None = None
@@ -168,6 +173,31 @@ class ScanText:
                 words = frozenset(_WORD_RE.findall(skeleton)).union(_WORD_RE.findall(self.folded))
             self._words = words
         return words
+
+    def word_bits(
+        self,
+        table: dict[str, int],
+        vocabulary: frozenset[str],
+        free: int,
+        finish: Callable[[int, bool], int] | None = None,
+    ) -> int:
+        """``free`` OR'd with ``table[w]`` for each word ``w`` of the text in ``vocabulary``.
+
+        Then, if given, passed to ``finish`` with `is_ascii` (the caller's reduction of the bits,
+        done once too). Remembered for the last table asked about: the injection detectors of a
+        guard share one table (a bit per word set of each of their patterns), so a text pays for
+        one pass.
+        """
+        known = self._bits
+        if known is not None and known[0] is table:
+            return known[1]
+        bits = free
+        for word in vocabulary.intersection(self.words):
+            bits |= table[word]
+        if finish is not None:
+            bits = finish(bits, self._ascii)
+        self._bits = (table, bits)
+        return bits
 
     def view(self, name: str) -> str:
         """One view by name: ``original``, ``data``, ``folded`` or ``skeleton``."""

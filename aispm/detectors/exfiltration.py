@@ -188,6 +188,8 @@ def _carries_data(rest: str) -> bool:
     for segment in path.replace("\\", "/").split("/"):
         if len(segment) >= 20 and _data_in(segment, long=100, random=False):
             return True
+    if len(query) < 20 and len(fragment) < 20:
+        return False  # no part of them is long enough (the common case: no query at all)
     for part in [*_PARAMETERS.split(query), fragment]:
         value = part.partition("=")[2] or part
         if len(value) >= 20 and _data_in(value, long=64, random=True):
@@ -400,12 +402,18 @@ class DataUriDetector:
     id = "exfiltration.data_uri"
     category = "exfiltration"
 
+    def __init__(self) -> None:
+        self._scheme = re.compile("data:")  # `re` scans for a literal faster than `str.find`
+
     def detect(self, text: ScanText) -> list[Finding]:
         """Return one finding per data URI, ordered by position."""
+        if ":" not in text.data:  # memchr; "data:" is a pass over the text
+            return []
         folded = text.folded
-        at = folded.find("data:")
+        scheme = self._scheme.search(folded)
         findings = []
-        while at >= 0:
+        while scheme is not None:
+            at = scheme.start()
             nxt = at + 1
             match = _DATA_URI.match(folded, at) if at == 0 or not folded[at - 1].isalnum() else None
             if match is not None:
@@ -432,7 +440,7 @@ class DataUriDetector:
                         )
                     )
                 nxt = max(nxt, end)
-            at = folded.find("data:", nxt)
+            scheme = self._scheme.search(folded, nxt)
         return findings
 
 

@@ -217,8 +217,18 @@ class CreditCard:
         data = text.data
         spans: _Spans = []
         for lo, hi in runs:
-            # A run glued to letters is the tail of a code ("DE00 3000 0000 0000 1499 00", an IBAN).
-            if hi - lo >= 13 and not (lo and data[lo - 1].isalpha() and data[lo].isdigit()):
+            if hi - lo < 13:
+                continue  # too short for a card number (cutting a glued run only shortens it)
+            if lo and data[lo].isdigit() and (data[lo - 1].isalnum() or data[lo - 1] == ":"):
+                # A run glued to the token before it: "DE00 3000 0000 0000 1499 00" is an IBAN, skipped;
+                # "2001:db8::d0 4111 ..." ends an IPv6 address, whose last group is not the card's.
+                if ":" not in data[max(0, lo - 40) : lo]:
+                    continue
+                cut = min((i for i in (data.find(" ", lo, hi), data.find("-", lo, hi)) if i >= 0), default=-1)
+                if cut < 0:
+                    continue
+                lo = cut + 1
+            if hi - lo >= 13:
                 spans.extend(
                     (m.start(), m.end(), 0.95)
                     for m in self._pattern.finditer(data, lo, hi + 1)
@@ -397,7 +407,9 @@ class UkNino:
             return []
         data = text.data
         spans: _Spans = []
-        for lo, _ in runs:
+        for lo, hi in runs:
+            if hi - lo < 6:
+                continue  # the six digits (and the spaces between them) lie in one run
             # The digits start a run; the prefix letters are just before it (maybe with a space).
             previous = data[lo - 1 : lo]
             if not ("A" <= previous <= "Z" or previous == " "):
@@ -550,6 +562,8 @@ class IpAddress:
             r"(?![\w-]|\.[0-9])"
         )
         self._v6_run = re.compile(r"[0-9A-Fa-f:.]*")
+        # A colon an address can go on from: `re` skips the others ("https://", "Note: ") in C.
+        self._v6_colon = re.compile(r":[0-9A-Fa-f:]")
         import ipaddress  # here, not at import time: only guards that run this detector need it
 
         self._ipv6_address = ipaddress.IPv6Address
@@ -575,13 +589,10 @@ class IpAddress:
 
     def _ipv6(self, data: str) -> _Spans:
         spans: _Spans = []
-        colon = data.find(":")
-        while colon >= 0:
-            nxt = data[colon + 1 : colon + 2]
-            if not nxt or nxt not in _HEX_COLON or nxt == ".":
-                colon = data.find(":", colon + 1)
-                continue
-            start = colon
+        v6_colon = self._v6_colon
+        found = v6_colon.search(data)
+        while found is not None:
+            colon = start = found.start()
             while start > 0 and colon - start < 40 and data[start - 1] in _HEX_COLON:
                 start -= 1
             run = self._v6_run.match(data, colon)
@@ -589,7 +600,7 @@ class IpAddress:
             span = self._ipv6_span(data, start, end)
             if span is not None:
                 spans.append(span)
-            colon = data.find(":", end)
+            found = v6_colon.search(data, end)
         return spans
 
     def _ipv6_span(self, data: str, start: int, end: int) -> tuple[int, int, float] | None:

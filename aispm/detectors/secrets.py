@@ -82,34 +82,40 @@ class TokenDetector:
     """A credential format with a literal prefix: a lean `PatternDetector` for the common case.
 
     Each pattern starts with a literal (``re`` finds it with a fast scan) and is searched over
-    ``ScanText.data``. ``requires`` lists single characters of which one must occur (memchr,
-    memoised for every detector), so most prose costs one lookup. Matches go through
+    ``ScanText.data``. ``needs`` lists characters that every match of every pattern holds, the
+    rarest in technical text first (upper-case letters of a prefix: ``K`` of ``SK``, ``J`` of
+    ``eyJ``): one memchr each, far cheaper than the pattern's scan, so most texts cost a few
+    of them. ``family``, if given, is a pattern every match holds as well, shared by the
+    detectors of one family of formats (`_UNDERSCORE_FAMILY`, `_HYPHEN_FAMILY`): it is searched
+    once per text for all of them. Matches go through
     ``validate`` (placeholders like ``ghp_xxxx...`` are rejected) and must not overlap. A
     match in which a group named in ``group_scores`` took part gets that group's confidence
     (one pattern, one scan of the text, for formats that differ only in how much they matter).
     """
 
-    __slots__ = ("_confidence", "_id", "_patterns", "_requires", "_severity", "_validate")
+    __slots__ = ("_confidence", "_family", "_id", "_needs", "_patterns", "_severity", "_validate")
     category = "secret"
 
     def __init__(
         self,
         id: str,
         patterns: tuple[str, ...],
-        requires: tuple[str, ...],
+        needs: str,
         confidence: float,
         *,
         severity: Severity = Severity.CRITICAL,
         validate: Callable[[str], bool] = _diverse,
         group_scores: Mapping[str, float] | None = None,
+        family: str = "",
     ) -> None:
         self._id = id
+        self._family = family
         compiled = [re.compile(p) for p in patterns]
         scores = group_scores or {}
         # Per pattern, the scored groups it has (a pattern need not have them all).
         self._patterns = tuple((r, tuple((g, scores[g]) for g in r.groupindex if g in scores)) for r in compiled)
         self._confidence = confidence
-        self._requires = requires
+        self._needs = needs
         self._severity = severity
         self._validate = validate
 
@@ -124,16 +130,11 @@ class TokenDetector:
     def detect(self, text: ScanText) -> list[Finding]:
         """Return non-overlapping findings ordered by position."""
         data = text.data
-        if self._requires:
-            memo = text.memo(view="data")
-            for needle in self._requires:
-                hit = memo.get(needle)
-                if hit is None:
-                    hit = memo[needle] = needle in data
-                if hit:
-                    break
-            else:
+        for needle in self._needs:  # plain memchr: cheaper than looking up a memo
+            if needle not in data:
                 return []
+        if self._family and not _family_found(text, self._family):
+            return []
         spans: list[tuple[int, int, float]] = []
         for regex, group_scores in self._patterns:
             match = regex.search(data)
@@ -146,6 +147,24 @@ class TokenDetector:
                     spans.append((match.start(), match.end(), found))
                 match = regex.search(data, match.end())
         return _findings(self._id, self._severity, text, spans) if spans else []
+
+
+# What follows the "_" or "-" of a prefix in every format of a family: at least 20 characters of the
+# token's alphabet ("sk_live_" + 20, "hf_" + 34, "github_pat_" + 82 of [A-Za-z0-9_]; "glpat-" + 20,
+# "sk-proj-" + 40, "sk-ant-api03-" + 80). Technical prose has "_" and "-" but rarely such a run.
+_UNDERSCORE_FAMILY = r"_[A-Za-z0-9_+/]{20}"
+_HYPHEN_FAMILY = r"-[A-Za-z0-9_-]{20}"
+_AWS_ID_FAMILY = r"A[A-Z0-9]{19}"  # an AWS key id: access keys, and the id before a secret (credentials CSV)
+_FAMILIES = "secrets.families"  # a memo of its own: these are patterns, not substrings of a view
+
+
+def _family_found(text: ScanText, family: str) -> bool:
+    """Whether ``family`` matches in ``text.data``: searched once per text for every detector that asks."""
+    memo = text.memo(view=_FAMILIES)
+    found = memo.get(family)
+    if found is None:
+        found = memo[family] = _rx(family).search(text.data) is not None
+    return found
 
 
 def _findings(detector: str, severity: Severity, text: ScanText, spans: list[tuple[int, int, float]]) -> list[Finding]:
@@ -162,8 +181,9 @@ def aws_access_key() -> TokenDetector:
         "secrets.aws_access_key",
         # Starts with the literal "A" (found with memchr); the look-behind then checks the token start.
         (r"A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA|NVA|IPA|3T[A-Z0-9])[A-Z2-7]{16}(?![A-Za-z0-9])",),
-        (),
+        "A",
         0.95,
+        family=_AWS_ID_FAMILY,
     )
 
 
@@ -176,8 +196,9 @@ def github_token() -> TokenDetector:
             r"g(?<![A-Za-z0-9_]g)(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{82})(?![A-Za-z0-9_])",
         ),
         # Every token holds "_" ("ghp_", "github_pat_"); one memchr is cheaper than a search for "gh".
-        ("_",),
+        "_",
         0.99,
+        family=_UNDERSCORE_FAMILY,
     )
 
 
@@ -192,8 +213,9 @@ def gitlab_token() -> TokenDetector:
             r"gl(?<![A-Za-z0-9_]gl)(?:pat|dt|rt|ptt|cbt|imt|soat|ffct|ft|agent|oas)-"
             r"[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{9})?" + _BOUNDARY,
         ),
-        ("-",),
+        "-",
         0.95,
+        family=_HYPHEN_FAMILY,
     )
 
 
@@ -205,7 +227,7 @@ def slack_token() -> TokenDetector:
             r"x(?<![A-Za-z0-9_]x)(?:ox(?:[abeoprs]|e\.xox[bp])-[0-9]{1,20}-[0-9A-Za-z-]{8,250}"
             r"|app-[0-9]-[A-Z0-9]{1,20}-[0-9]{1,20}-[A-Za-z0-9]{16,128})" + _BOUNDARY,
         ),
-        ("-",),
+        "x-",
         0.95,
     )
 
@@ -218,7 +240,7 @@ def slack_webhook() -> TokenDetector:
             r"https?://hooks\.slack\.com/(?:services|workflows|triggers)/"
             r"T[A-Z0-9]{6,12}/[A-Za-z0-9]{6,24}/[A-Za-z0-9/]{16,80}(?![A-Za-z0-9/])",
         ),
-        ("/",),
+        "kT:/",
         0.95,
         severity=Severity.HIGH,
     )
@@ -234,10 +256,11 @@ def stripe_key() -> TokenDetector:
             r"rk_(?<![A-Za-z0-9_]rk_)(?:live|(?P<test>test))_[0-9A-Za-z]{20,247}" + _BOUNDARY,
             r"whsec_(?<![A-Za-z0-9_]whsec_)(?P<webhook>[A-Za-z0-9+/]{32,128})={0,2}(?![A-Za-z0-9+/=])",
         ),
-        ("_",),
+        "_",
         0.95,
         # Test-mode keys move no money but open the test account's data: strict level only.
         group_scores={"test": 0.8, "webhook": 0.9},
+        family=_UNDERSCORE_FAMILY,
     )
 
 
@@ -246,7 +269,7 @@ def google_api_key() -> TokenDetector:
     return TokenDetector(
         "secrets.google_api_key",
         (r"AIza(?<![A-Za-z0-9_-]AIza)[0-9A-Za-z_-]{35}" + _BOUNDARY,),
-        (),
+        "zIA",
         0.95,
     )
 
@@ -261,9 +284,10 @@ def openai_key() -> TokenDetector:
             r"sk-(?<![A-Za-z0-9_-]sk-)(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{40,250}"
             r"|(?P<legacy>[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}))" + _BOUNDARY,
         ),
-        ("-",),
+        "k-",
         0.95,
         group_scores={"legacy": 0.99},
+        family=_HYPHEN_FAMILY,
     )
 
 
@@ -272,8 +296,9 @@ def anthropic_key() -> TokenDetector:
     return TokenDetector(
         "secrets.anthropic_key",
         (r"sk-ant-(?<![A-Za-z0-9_-]sk-ant-)[a-z]{3,5}[0-9]{2}-[A-Za-z0-9_-]{80,120}" + _BOUNDARY,),
-        ("-",),
+        "k-",
         0.99,
+        family=_HYPHEN_FAMILY,
     )
 
 
@@ -285,8 +310,9 @@ def huggingface_token() -> TokenDetector:
             r"hf_(?<![A-Za-z0-9_]hf_)[A-Za-z0-9]{34}" + _BOUNDARY,
             r"api_org_(?<![A-Za-z0-9_]api_org_)[A-Za-z0-9]{34}" + _BOUNDARY,
         ),
-        ("_",),
+        "_",
         0.9,
+        family=_UNDERSCORE_FAMILY,
     )
 
 
@@ -295,8 +321,9 @@ def npm_token() -> TokenDetector:
     return TokenDetector(
         "secrets.npm_token",
         (r"npm_(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}" + _BOUNDARY,),
-        ("_",),
+        "m_",
         0.95,
+        family=_UNDERSCORE_FAMILY,
     )
 
 
@@ -305,7 +332,7 @@ def sendgrid_key() -> TokenDetector:
     return TokenDetector(
         "secrets.sendgrid_key",
         (r"SG\.(?<![A-Za-z0-9_.-]SG\.)[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}" + _BOUNDARY,),
-        (".",),
+        "G.S",
         0.99,
     )
 
@@ -315,7 +342,7 @@ def twilio_key() -> TokenDetector:
     return TokenDetector(
         "secrets.twilio_key",
         (r"SK(?<![A-Za-z0-9_]SK)[0-9a-f]{32}(?![A-Za-z0-9_])",),
-        (),
+        "KS",
         0.85,
         severity=Severity.HIGH,
     )
@@ -342,7 +369,7 @@ def jwt() -> TokenDetector:
         # "eyJ" is the base64 of '{"'. Parts are bounded (real tokens are far shorter); the
         # look-behind keeps a run of "eyJeyJ..." from starting a match at every "eyJ".
         (r"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{12,2000}\.[A-Za-z0-9_-]{2,16000}\.[A-Za-z0-9_-]{0,1000}" + _BOUNDARY,),
-        (".",),
+        "J.y",
         0.95,
         severity=Severity.HIGH,
         validate=_jwt_header,
@@ -374,10 +401,11 @@ class PrivateKey:
 
     def detect(self, text: ScanText) -> list[Finding]:
         """Return one finding per private key block."""
-        # Every kind of block has a "-": one memchr settles most texts.
-        if not text.contains("-", view="data"):
-            return []
+        # Every kind of block holds "K" and "Y" ("KEY", "PuTTY-User-Key") and a "-": three memchr
+        # calls settle most texts, before any search for a multi-character marker.
         data = text.data
+        if "Y" not in data or "K" not in data or "-" not in data:
+            return []
         spans: list[tuple[int, int, float]] = []
         if "----" in data and "PRIVATE KEY" in data:
             pos = 0
@@ -464,12 +492,11 @@ class CredentialUrl:
 
     def detect(self, text: ScanText) -> list[Finding]:
         """Return one finding per URL with a password, ordered by position."""
-        # "@" and "/" first: one memchr each, where a search for "://" costs a pass over the text.
-        if not (text.contains("@", view="data") and text.contains("/", view="data")):
-            return []
-        if not text.contains("://", view="data"):
-            return []
+        # "@" and "/" first: one memchr each, where a search for "://" costs a pass over the text
+        # (memoised: both URL detectors ask).
         data = text.data
+        if "@" not in data or "/" not in data or not text.contains("://", view="data"):
+            return []
         findings: list[Finding] = []
         pos = 0
         while (at := data.find("://", pos)) >= 0:
@@ -624,11 +651,26 @@ def _assignment_regex(anchor: str) -> re.Pattern[str]:
     return re.compile(re.escape(anchor) + _ASSIGNMENT_TAIL)
 
 
+def _in_skeleton(text: ScanText, word: str) -> bool:
+    """Whether ``word`` (letters) occurs in the skeleton view; memoised for every detector.
+
+    For the words several searches start from ("pass" and "pwd": assignments and prose;
+    "secret": assignments and AWS keys). ``re`` scans for a literal faster than ``in`` does.
+    """
+    memo = text.memo(view="skeleton")
+    found = memo.get(word)
+    if found is None:
+        found = memo[word] = _rx(word).search(text.skeleton) is not None
+    return found
+
+
+_SHARED_WORDS = frozenset({"pass", "pwd", "secret"})
+
+
 def _may_assign(text: ScanText) -> bool:
     """Whether the text holds an assignment operator at all (memchr-fast; memoised for every detector)."""
-    return any(text.contains(c, view="data") for c in "=:<") or (
-        text.contains("-", view="data") and text.contains("--", view="data")
-    )
+    data = text.data
+    return "=" in data or ":" in data or "<" in data or ("-" in data and text.contains("--", view="data"))
 
 
 def _assignments(text: ScanText, anchors: tuple[str, ...]) -> list[_Assignment]:
@@ -642,9 +684,19 @@ def _assignments(text: ScanText, anchors: tuple[str, ...]) -> list[_Assignment]:
     if not _may_assign(text):
         return []
     skeleton = text.skeleton
-    matches = [m for anchor in anchors for m in _assignment_regex(anchor).finditer(skeleton)]
+    matches = [
+        m
+        for anchor in anchors
+        if anchor not in _SHARED_WORDS or _in_skeleton(text, anchor)
+        for m in _assignment_regex(anchor).finditer(skeleton)
+    ]
     if text.contains("--", view="data"):
-        matches.extend(_rx(_FLAG).finditer(skeleton))
+        # Both assignment detectors read the flags: the first one notes when there are none.
+        noted = text.memo(view=_FAMILIES)
+        if noted.get(_FLAG) is not False:
+            flags = list(_rx(_FLAG).finditer(skeleton))
+            noted[_FLAG] = bool(flags)
+            matches.extend(flags)
     if not matches:
         return []
     matches.sort(key=lambda m: m.start())
@@ -695,10 +747,20 @@ def _well_formed(data: str, key_start: int, key: str, op: str, quoted: bool, end
     return True
 
 
-def _key_parts(a: _Assignment) -> tuple[list[str], str]:
-    """The parts of the key (camel case split on the original) and the folded key without separators."""
-    parts = [p.lower() for p in _rx(_KEY_PARTS).findall(a.key)]
-    return parts, "".join(_rx(_KEY_PARTS_FOLDED).findall(a.folded_key))
+def _key_parts(a: _Assignment) -> list[str]:
+    """The parts of the key, lower-cased (camel case split on the original)."""
+    return [p.lower() for p in _rx(_KEY_PARTS).findall(a.key)]
+
+
+def _joined_key(a: _Assignment) -> str:
+    """The folded key without separators."""
+    return "".join(_rx(_KEY_PARTS_FOLDED).findall(a.folded_key))
+
+
+# What a joined key holds when `_password_key` or `_secret_key` accepts it (every part of the key is
+# in the joined key too): one substring test rules out most keys ("--upgrade") before they are split.
+_PASSWORD_WORDS = ("pass", "pwd")
+_SECRET_WORDS = ("secret", "token", "key", "auth", "cred")
 
 
 def _password_key(parts: list[str], joined: str) -> bool:
@@ -734,7 +796,10 @@ class Password:
         """Return one finding per password value."""
         findings: list[Finding] = []
         for a in _assignments(text, _PASSWORD_ANCHORS):
-            if not _password_key(*_key_parts(a)) or _placeholder(a.value, code=not a.quoted):
+            joined = _joined_key(a)
+            if not any(word in joined for word in _PASSWORD_WORDS):
+                continue
+            if not _password_key(_key_parts(a), joined) or _placeholder(a.value, code=not a.quoted):
                 continue
             if not a.quoted and _rx(_ATTRIBUTE).match(a.value):
                 continue  # password = settings.db_password
@@ -764,9 +829,11 @@ _TRAILING = ".,;:)]}"  # sentence punctuation; "!" and "?" are common in passwor
 
 def _prose_passwords(text: ScanText) -> list[tuple[int, int, float]]:
     """Spans of ``text.data`` holding a password stated in prose; each word found with ``str.find``."""
-    folded = text.folded
-    if not any(text.contains(word, view="folded") for word in ("pass", "pwd")):
+    # Every word holds "pass" or "pwd", which then occur in the skeleton too (it maps no letters
+    # but look-alikes): the assignment search has already asked.
+    if not (_in_skeleton(text, "pass") or _in_skeleton(text, "pwd")):
         return []
+    folded = text.folded
     data, tail = text.data, _rx(_PROSE_TAIL)
     found: list[tuple[int, int, float]] = []
     for word in _PROSE_WORDS:
@@ -873,7 +940,10 @@ class GenericSecret:
         """Return one finding per high-entropy credential value."""
         findings: list[Finding] = []
         for a in _assignments(text, _SECRET_ANCHORS):
-            parts, joined = _key_parts(a)
+            joined = _joined_key(a)
+            if not any(word in joined for word in _SECRET_WORDS):
+                continue
+            parts = _key_parts(a)
             if (
                 not _secret_key(parts, joined)
                 or _password_key(parts, joined)
@@ -943,14 +1013,14 @@ class AwsSecretKey:
         # Found on the skeleton (case folded, look-alikes mapped); the value is checked on the data.
         # Prose counts too: "your AWS secret access key is ...".
         skeleton = text.skeleton
-        for match in _rx(_AWS_CONTEXT).finditer(skeleton):
+        for match in _rx(_AWS_CONTEXT).finditer(skeleton) if _in_skeleton(text, "secret") else ():
             name = skeleton[max(0, match.start() - 8) : match.start("value")]
             start, end = match.span("value")
             value = data[start:end]
             if ("aws" in name or "access" in name) and _rx(_AWS_VALUE).match(value) and _aws_secret_shape(value):
                 spans.append((start, end, 0.9))
         pairs = _rx(_AWS_PAIR)
-        pair = pairs.search(data)
+        pair = pairs.search(data) if "A" in data and _family_found(text, _AWS_ID_FAMILY) else None
         while pair is not None:
             key_id = data[pair.start() : pair.start() + 20]
             if _rx(_AWS_KEY_ID).match(key_id) and _aws_secret_shape(pair.group("value")):

