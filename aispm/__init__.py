@@ -33,29 +33,59 @@ from .principals import Session as Session
 from .principals import current_session as current_session
 
 if _typing.TYPE_CHECKING:
+    from .delegation import Delegation as Delegation
+    from .delegation import DelegationError as DelegationError
+    from .delegation import DelegationVerifier as DelegationVerifier
+    from .delegation import Scope as Scope
     from .guard import Guard as Guard
+    from .identity import AgentIdentity as AgentIdentity
+    from .identity import KeyRing as KeyRing
+    from .identity import SignatureError as SignatureError
+    from .identity import SignedMessage as SignedMessage
+    from .identity import verify as verify
     from .policy import Policy as Policy
 
-_LAZY = {"Guard": ".guard", "Policy": ".policy"}
+_LAZY = {
+    "Guard": ".guard",
+    "Policy": ".policy",
+    "AgentIdentity": ".identity",
+    "KeyRing": ".identity",
+    "SignatureError": ".identity",
+    "SignedMessage": ".identity",
+    "verify": ".identity",
+    "Delegation": ".delegation",
+    "DelegationError": ".delegation",
+    "DelegationVerifier": ".delegation",
+    "Scope": ".delegation",
+}
 
 __all__ = [
     "Action",
+    "AgentIdentity",
     "AispmError",
     "Blocked",
     "combine",
     "current_session",
     "Decision",
+    "Delegation",
+    "DelegationError",
+    "DelegationVerifier",
     "Finding",
     "Guard",
     "GuardFailed",
+    "KeyRing",
     "MissingExtraError",
     "Policy",
     "PolicyError",
     "PolicyIssue",
+    "Scope",
     "Session",
     "Severity",
+    "SignatureError",
+    "SignedMessage",
     "TextDecision",
     "ToolDecision",
+    "verify",
 ]
 
 

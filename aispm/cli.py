@@ -5,9 +5,11 @@
     aispm demo [--json]          run the offline demo: a scripted agent through the guards
     aispm policy check FILE      validate a policy file (YAML, TOML or JSON)
     aispm policy schema          print the JSON Schema of policy files
+    aispm audit verify FILE --key PUBKEY.pem
+                                 verify a tamper-evident audit log (hash chain and checkpoint signatures)
     aispm --version
 
-Exit status: 0 on success, 1 when a policy file is invalid, 2 on any other
+Exit status: 0 on success, 1 when a policy file or an audit log is invalid, 2 on any other
 error (a missing extra, a bad command line, an unexpected failure). Errors are
 one line each; set ``AISPM_DEBUG=1`` to also get the traceback. Needs the
 ``cli`` extra (``pip install "aispm[cli]"``) for ``demo``.
@@ -89,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_policy_check)
     schema = policy_commands.add_parser("schema", help="print the JSON Schema of policy files")
     schema.set_defaults(handler=_policy_schema)
+
+    from . import audit  # the audit commands' arguments are defined next to the log format they check
+
+    audit_parser = commands.add_parser("audit", help="verify tamper-evident audit logs")
+    audit_commands = audit_parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    verify = audit_commands.add_parser("verify", help="check an audit log's hash chain and checkpoint signatures")
+    audit.add_verify_arguments(verify)
+    verify.set_defaults(handler=audit.run_verify)  # prints the report; 0 ok, 1 does not verify, 2 unreadable
     return parser
 
 

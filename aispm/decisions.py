@@ -181,9 +181,20 @@ class TextDecision(Decision[str]):
 
 @dataclass(frozen=True, slots=True, init=False)
 class ToolDecision(Decision[dict[str, Any]]):
-    """Decision about a tool call; ``tool`` is the tool's name."""
+    """Decision about a tool call.
+
+    Attributes:
+        tool: The tool's name.
+        delegation_id: Id of the verified delegation grant the call was made under, or ``""``.
+        approval: Outcome of a human approval, when one was asked for: ``approved``,
+            ``denied``, ``timeout`` or ``error``; ``""`` when none was asked for.
+        approver: Who answered the approval request, or ``""``.
+    """
 
     tool: str = ""
+    delegation_id: str = ""
+    approval: str = ""
+    approver: str = ""
 
     def __init__(
         self,
@@ -195,9 +206,15 @@ class ToolDecision(Decision[dict[str, Any]]):
         reason: str = "",
         duration_ns: int = 0,
         tool: str = "",
+        delegation_id: str = "",
+        approval: str = "",
+        approver: str = "",
     ) -> None:
         Decision.__init__(self, action, guard, value, findings, rule_ids, reason, duration_ns)
         _set_tool(self, tool)
+        _set_delegation_id(self, delegation_id)
+        _set_approval(self, approval)
+        _set_approver(self, approver)
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -217,6 +234,9 @@ _set_rule_ids = _setter(Decision, "rule_ids")
 _set_reason = _setter(Decision, "reason")
 _set_duration_ns = _setter(Decision, "duration_ns")
 _set_tool = _setter(ToolDecision, "tool")
+_set_delegation_id = _setter(ToolDecision, "delegation_id")
+_set_approval = _setter(ToolDecision, "approval")
+_set_approver = _setter(ToolDecision, "approver")
 
 
 def combine(decisions: Iterable[Decision[T]], *, value: T | None = None) -> Decision[T]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from . import _decorators
 from ._clock import Clock, utc_now
@@ -16,6 +16,7 @@ from ._telemetry import Reporter
 from ._text import TextEngine
 from .detectors import BUILTIN, Detector
 from .detectors.exfiltration import ExfiltrationLinkDetector
+from .detectors.injection import share_words
 from .detectors.leakage import CanaryDetector, SystemPromptLeakDetector
 from .errors import PolicyError, PolicyIssue
 from .output import OutputScanner
@@ -24,8 +25,15 @@ from .posture.inventory import Inventory
 from .principals import Session
 from .principals import session as _session
 from .prompt import PromptGuard
+from .state import MemoryStore, StateStore
 from .tools import ToolAuthorizer
 from .vault import SessionVault
+
+if TYPE_CHECKING:
+    from .approval import ApprovalHandler
+    from .audit import AuditLog
+    from .delegation import DelegationVerifier, Revocations
+    from .identity import KeyRing
 
 __all__ = ["Guard"]
 
@@ -48,6 +56,17 @@ class Guard:
         hash_key: Key for the fingerprints of caught content (HMAC-SHA-256). Give the
             same key to every process to correlate fingerprints; defaults to a random key.
         clock: Source of the current time (inventory timestamps).
+        state: Where rate-limit counters and session risk and taint are kept; defaults to an
+            in-process `MemoryStore`. Give processes that serve one session a shared store.
+        keys: Trusted public keys; delegations presented with tool calls must chain to one of
+            its roots. Without keys, a call made under a delegation is denied (nothing can check it).
+        revocations: Where revoked grant ids are kept; defaults to an in-process store.
+        approver: Who answers ``require_approval`` decisions (see `aispm.approval`): a sync or
+            async callable, a `ConsoleApprover`, a `QueueApprover`. No answer within
+            ``tools.approval.timeout_seconds`` is a deny. Without one, such calls are blocked.
+        audit: A tamper-evident log (`aispm.audit.AuditLog`) every decision is appended to,
+            with its on-behalf-of chain, delegation and approval. A decision that cannot be
+            recorded is a failed guard (denied when ``fail_mode`` is ``closed``).
 
     Raises:
         PolicyError: The policy does not validate, names an unknown detector, or
@@ -68,9 +87,14 @@ class Guard:
         detectors: Iterable[Detector] = (),
         hash_key: bytes | None = None,
         clock: Clock = utc_now,
+        state: StateStore | None = None,
+        keys: KeyRing | None = None,
+        revocations: Revocations | None = None,
+        approver: ApprovalHandler | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         if policy is None:
-            policy = Policy()
+            policy = Policy.default()
         elif isinstance(policy, Mapping):
             policy = Policy.from_data(policy)
         elif not isinstance(policy, Policy):
@@ -93,12 +117,22 @@ class Guard:
             detectors=self._detectors,
             hash_key=hash_key,
             vault=_build_vault(policy, clock),
+            state=MemoryStore() if state is None else state,
+            audit=audit,
         )
+        self._runtime = runtime
         self.prompt: PromptGuard = PromptGuard(TextEngine("prompt", runtime, policy.prompt), runtime)
         """Checks what enters the model."""
         self.output: OutputScanner = OutputScanner(TextEngine("output", runtime, policy.output), runtime)
         """Scans and redacts what leaves the model."""
-        self.tools: ToolAuthorizer = ToolAuthorizer(runtime, policy.tools)
+        self.tools: ToolAuthorizer = ToolAuthorizer(
+            runtime,
+            policy.tools,
+            _build_verifier(policy, keys, revocations, clock),
+            approver=approver,
+            redact=_reviewable(runtime, policy),
+            clock=clock,
+        )
         """Authorises tool calls."""
         self.inventory: Inventory = Inventory(clock=clock)
         """What this guard protects: agents, tools, functions."""
@@ -119,6 +153,11 @@ class Guard:
         return self._policy
 
     @property
+    def state(self) -> StateStore:
+        """Where rate-limit counters and session call counts, risk and taint are kept."""
+        return self._runtime.state
+
+    @property
     def mode(self) -> Literal["enforce", "monitor"]:
         """``enforce`` or ``monitor``."""
         return self._mode
@@ -133,18 +172,21 @@ class Guard:
         user: str | None = None,
         roles: Iterable[str] | None = None,
         agent: str | None = None,
+        delegation: str | None = None,
     ) -> Iterator[Session]:
         """Run the block as ``agent`` acting for ``user``; nested, add a sub-agent to the chain.
 
         The session follows the block into asyncio tasks it starts and never
         leaks into concurrent tasks or other threads. A nested session keeps the
         user, may drop roles but not add them, and only appends agents.
+        ``delegation`` is the signed grant the agent acts under (a `Delegation`'s
+        token); tool calls are then also bounded by its scopes.
 
         Raises:
             PolicyError: An argument is invalid, or a nested session tries to
                 change the user or add roles.
         """
-        with _session(user=user, roles=roles, agent=agent) as entered:
+        with _session(user=user, roles=roles, agent=agent, delegation=delegation) as entered:
             if agent is not None:
                 parent = entered.agents[-2] if len(entered.agents) > 1 else None
                 self.inventory.record_agent(agent, user=entered.user, parent=parent)
@@ -293,7 +335,47 @@ def _build_detectors(policy: Policy, extra: Iterable[Detector]) -> dict[str, Det
             built[name] = ExfiltrationLinkDetector(policy.output.links.allowed_hosts)
         else:
             built[name] = BUILTIN[name]()
+    share_words(built.values())  # the injection detectors intersect each text with one vocabulary
     return built
+
+
+_FOR_REVIEWERS = ("secrets.", "leakage.")
+"""Detectors whose findings a human approving a tool call must not see (PII they need to judge: the recipient)."""
+
+
+def _reviewable(runtime: Runtime, policy: Policy) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """Tool arguments as a human reviewer may see them: credentials and leaked prompts redacted."""
+    detectors = tuple(d for d in policy.output.detectors if d.startswith(_FOR_REVIEWERS))
+    review = policy.output.model_copy(update={"detectors": detectors, "rules": ()})
+    engine = TextEngine("output", runtime, review)
+
+    def redact(args: Mapping[str, Any]) -> dict[str, Any]:
+        decision, value = engine.evaluate_value(dict(args), source=None, session=None, objects=False)
+        if decision.allowed and isinstance(value, dict):
+            return value
+        return dict.fromkeys(args, "[WITHHELD]")  # cannot be shown safely
+
+    return redact
+
+
+def _build_verifier(
+    policy: Policy, keys: KeyRing | None, revocations: Revocations | None, clock: Clock
+) -> DelegationVerifier | None:
+    if keys is None:
+        if revocations is not None:
+            raise PolicyError("revocations need keys: without trusted keys no delegation is accepted")
+        return None
+    from .delegation import DelegationVerifier, InMemoryRevocations
+
+    settings = policy.tools.delegation
+    return DelegationVerifier(
+        keys,
+        audience=settings.audience,
+        clock=clock,
+        skew_seconds=settings.skew_seconds,
+        max_depth=settings.max_depth,
+        revocations=InMemoryRevocations(clock=clock) if revocations is None else revocations,
+    )
 
 
 def _build_vault(policy: Policy, clock: Clock) -> SessionVault | None:

@@ -31,12 +31,16 @@ class Session:
         user: The human or service at the start of the chain, or ``None``.
         roles: The user's roles.
         agents: The agents acting for the user, outermost first.
+        delegation: The signed delegation token the acting agent holds (see `aispm.delegation`),
+            or ``None``. A nested session inherits it unless given its own: a sub-agent
+            without a grant of its own cannot act under its parent's.
     """
 
     id: str
     user: str | None = None
     roles: frozenset[str] = frozenset()
     agents: tuple[str, ...] = ()
+    delegation: str | None = None
 
     @property
     def agent(self) -> str | None:
@@ -69,6 +73,7 @@ def open_session(
     user: str | None = None,
     roles: Iterable[str] | None = None,
     agent: str | None = None,
+    delegation: str | None = None,
 ) -> Session:
     """Build the session that ``session(...)`` would enter, without entering it.
 
@@ -77,6 +82,8 @@ def open_session(
             to change the user or add roles.
     """
     parent = _current.get()
+    if delegation is not None and (not isinstance(delegation, str) or not delegation):
+        raise PolicyError("delegation must be a non-empty token string")
     if user is not None:
         _name(user, "user")
     if agent is not None:
@@ -90,6 +97,7 @@ def open_session(
             user=user,
             roles=role_set or frozenset(),
             agents=(agent,) if agent is not None else (),
+            delegation=delegation,
         )
     if user is not None and user != parent.user:
         raise PolicyError("a nested session cannot change the user; open a new top-level session")
@@ -100,6 +108,7 @@ def open_session(
         user=parent.user,
         roles=parent.roles if role_set is None else role_set,
         agents=parent.agents + ((agent,) if agent is not None else ()),
+        delegation=parent.delegation if delegation is None else delegation,
     )
 
 
@@ -109,13 +118,14 @@ def session(
     user: str | None = None,
     roles: Iterable[str] | None = None,
     agent: str | None = None,
+    delegation: str | None = None,
 ) -> Iterator[Session]:
     """Enter a session for ``user`` served by ``agent``, or extend the current one.
 
     Raises:
         PolicyError: See `open_session`.
     """
-    entered = open_session(user=user, roles=roles, agent=agent)
+    entered = open_session(user=user, roles=roles, agent=agent, delegation=delegation)
     token = _current.set(entered)
     try:
         yield entered

@@ -93,6 +93,18 @@ PRINCIPAL_CHAIN: Final = "aispm.principal.chain"
 TOOL_RISK: Final = "aispm.tool.risk"
 """The tool's declared risk level, e.g. ``read``, ``write``, ``destructive``."""
 
+DELEGATION_ID: Final = "aispm.delegation.id"
+"""Id of the verified delegation grant a tool call was made under."""
+
+DELEGATION_CHAIN: Final = "aispm.delegation.chain"
+"""The verified grant chain, root first, as ``issuer>subject`` entries."""
+
+APPROVAL_OUTCOME: Final = "aispm.approval.outcome"
+"""``approved``, ``denied``, ``timeout`` or ``error``, when a human was asked."""
+
+APPROVAL_APPROVER: Final = "aispm.approval.approver"
+"""Who answered the approval request."""
+
 # --- findings (event attributes) ---------------------------------------------
 
 FINDING_DETECTOR: Final = "aispm.finding.detector"

@@ -4,8 +4,9 @@ A support agent works for alice and delegates research to a sub-agent. The
 tools are ordinary functions declared with ``@guard.tool`` and a risk level.
 The policy lets the researcher only search, reserves refunds for the
 ``billing`` role, and keeps the default risk actions: ``read`` and ``write``
-run, ``destructive`` and ``external_communication`` need approval. This
-release has no approval handlers, so those calls are blocked.
+run, ``destructive`` and ``external_communication`` need approval. The guard
+has no approval handler here (see ``examples/delegation.py`` for one), so
+those calls are blocked.
 
 Every call is authorised for the whole on-behalf-of chain: the researcher
 never gets more than the support agent it works for, nor more than alice.

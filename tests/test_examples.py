@@ -48,6 +48,13 @@ EXPECTED = {
         "tools that actually ran: search_kb, update_ticket, search_kb, issue_refund",
         "agent support-bot: users=['alice', 'carol'] delegates_to=['researcher']",
     ],
+    "delegation.py": [
+        "1. page from fetch_page: deny (injection.instruction_override, injection.hidden_carrier)",
+        "2. exfiltration: BLOCKED deny (delegation.args.to.domain_not_allowed)",
+        "  review: send_email for user:alice -> agent:planner -> agent:mailer, because tools.tainted_session",
+        "3. sent to bob@example.com, approved by carol",
+        "4. audit log: 5 records, verifies: True",
+    ],
     "telemetry.py": [
         "event aispm.finding:",
         "4 spans; the caught key appears in 0 of them",

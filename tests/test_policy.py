@@ -414,3 +414,11 @@ def test_yaml_needs_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert isinstance(info.value, ImportError)
     assert info.value.extra == "yaml"
     assert info.value.name == "yaml"
+
+
+def test_the_default_policy_built_without_validation_equals_the_validated_one() -> None:
+    built, validated = Policy.default(), Policy()
+    assert built == validated
+    assert built.model_dump() == validated.model_dump()
+    assert type(built.prompt.redaction) is type(validated.prompt.redaction)
+    assert built.tools.risk_actions == validated.tools.risk_actions

@@ -13,22 +13,31 @@ import aispm
 
 EXPECTED_ALL = [
     "Action",
+    "AgentIdentity",
     "AispmError",
     "Blocked",
     "combine",
     "current_session",
     "Decision",
+    "Delegation",
+    "DelegationError",
+    "DelegationVerifier",
     "Finding",
     "Guard",
     "GuardFailed",
+    "KeyRing",
     "MissingExtraError",
     "Policy",
     "PolicyError",
     "PolicyIssue",
+    "Scope",
     "Session",
     "Severity",
+    "SignatureError",
+    "SignedMessage",
     "TextDecision",
     "ToolDecision",
+    "verify",
 ]
 
 # Names in aispm/__init__.py's namespace that serve its lazy-import machinery, not its API.
