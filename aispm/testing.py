@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .errors import MissingExtraError
 
-__all__ = ["SpanCapture", "capture_spans"]
+__all__ = ["ManualClock", "SpanCapture", "capture_spans"]
 
 
 class SpanCapture:
@@ -50,6 +51,29 @@ class SpanCapture:
     def shutdown(self) -> None:
         """Shut the provider down."""
         self.tracer_provider.shutdown()
+
+
+class ManualClock:
+    """A clock (`aispm._clock.Clock`) that stands still until moved, so tests of TTLs never sleep.
+
+    Example:
+        >>> clock = ManualClock()
+        >>> start = clock()
+        >>> clock.advance(60)
+        >>> (clock() - start).total_seconds()
+        60.0
+    """
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now if now is not None else datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        """The current (manual) time."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (or back, with a negative number)."""
+        self.now += timedelta(seconds=seconds)
 
 
 @contextmanager

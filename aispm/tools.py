@@ -27,7 +27,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
@@ -207,7 +207,7 @@ class ToolAuthorizer:
         if verifier is None or verifier.revocations is None:
             raise PolicyError("this guard accepts no delegations (no keys): there is nothing to revoke")
         if isinstance(grant, str):
-            grant_id, expiry = grant, datetime.now(UTC) + timedelta(days=31)
+            grant_id, expiry = grant, self._clock() + timedelta(days=31)
         else:
             grant_id, expiry = grant.id, grant.expires_at
         verifier.revocations.revoke(grant_id, until or expiry)

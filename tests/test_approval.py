@@ -30,29 +30,19 @@ from aispm.approval import (
     resolve,
     retrying,
 )
+from aispm.testing import ManualClock
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 CHAIN = ("user:alice", "agent:planner", "agent:mailer")
 TINY = 0.05  # a real timeout, for the tests that must see one expire
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
-def make_request(clock: FakeClock, *, timeout: float = 60.0, **kwargs: Any) -> ApprovalRequest:
+def make_request(clock: ManualClock, *, timeout: float = 60.0, **kwargs: Any) -> ApprovalRequest:
     fields: dict[str, Any] = {
         "chain": CHAIN,
         "delegation_id": "grant-1",
@@ -77,7 +67,7 @@ Resolve = Callable[..., Awaitable[ApprovalOutcome]]
 
 
 @pytest.fixture(params=["resolve", "aresolve"])
-def run(request: pytest.FixtureRequest, clock: FakeClock) -> Resolve:
+def run(request: pytest.FixtureRequest, clock: ManualClock) -> Resolve:
     """``resolve`` or ``await aresolve``, with the fake clock."""
 
     async def call(handler: Any, req: ApprovalRequest, **kwargs: Any) -> ApprovalOutcome:
@@ -121,7 +111,7 @@ KINDS = ["sync", "async", "async_callable"]
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(("answer", "status"), [(True, ApprovalStatus.APPROVED), (False, ApprovalStatus.DENIED)])
 async def test_bool_answer_records_the_handler_as_approver(
-    run: Resolve, clock: FakeClock, kind: str, answer: bool, status: ApprovalStatus
+    run: Resolve, clock: ManualClock, kind: str, answer: bool, status: ApprovalStatus
 ) -> None:
     request = make_request(clock)
     outcome = await run(handler_of(kind, lambda r: answer), request)
@@ -135,7 +125,7 @@ async def test_bool_answer_records_the_handler_as_approver(
     assert outcome.rule_id == f"approval.{status.value}"
 
 
-async def test_bool_answer_records_the_given_approver(run: Resolve, clock: FakeClock) -> None:
+async def test_bool_answer_records_the_given_approver(run: Resolve, clock: ManualClock) -> None:
     outcome = await run(lambda r: True, make_request(clock), approver="ops-oncall")
     assert outcome.approver == "ops-oncall"
 
@@ -143,7 +133,7 @@ async def test_bool_answer_records_the_given_approver(run: Resolve, clock: FakeC
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("approved", [True, False])
 async def test_response_records_approver_reason_and_answer_time(
-    run: Resolve, clock: FakeClock, kind: str, approved: bool
+    run: Resolve, clock: ManualClock, kind: str, approved: bool
 ) -> None:
     answered = T0 + timedelta(seconds=3)
     handler = handler_of(kind, lambda r: ApprovalResponse(approved, "bob", "checked the recipient", answered))
@@ -170,7 +160,9 @@ class LooksLikeAResponse:
 @pytest.mark.parametrize(
     "answer", [None, "yes", "true", 1, 1.0, object(), LooksLikeAResponse(), [True], {"approved": True}], ids=repr
 )
-async def test_malformed_answer_is_an_error_and_a_deny(run: Resolve, clock: FakeClock, kind: str, answer: Any) -> None:
+async def test_malformed_answer_is_an_error_and_a_deny(
+    run: Resolve, clock: ManualClock, kind: str, answer: Any
+) -> None:
     outcome = await run(handler_of(kind, lambda r: answer), make_request(clock))
     assert outcome.status is ApprovalStatus.ERROR
     assert not outcome.approved
@@ -178,7 +170,7 @@ async def test_malformed_answer_is_an_error_and_a_deny(run: Resolve, clock: Fake
     assert type(answer).__name__ in outcome.detail
 
 
-async def test_a_response_tampered_after_construction_is_malformed(run: Resolve, clock: FakeClock) -> None:
+async def test_a_response_tampered_after_construction_is_malformed(run: Resolve, clock: ManualClock) -> None:
     response = ApprovalResponse(False, "bob", None, T0)
     object.__setattr__(response, "approved", "yes")  # bypasses validation; must not count as a yes
     outcome = await run(lambda r: response, make_request(clock))
@@ -187,7 +179,7 @@ async def test_a_response_tampered_after_construction_is_malformed(run: Resolve,
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_raising_handler_is_an_error_and_never_leaks_the_message(
-    run: Resolve, clock: FakeClock, kind: str, caplog: pytest.LogCaptureFixture
+    run: Resolve, clock: ManualClock, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     def explode(request: ApprovalRequest) -> bool:
         raise RuntimeError("token=sk-live-SECRET")
@@ -203,14 +195,14 @@ async def test_raising_handler_is_an_error_and_never_leaks_the_message(
     assert "RuntimeError" in caplog.text
 
 
-async def test_handler_that_cannot_be_called_is_an_error(run: Resolve, clock: FakeClock) -> None:
+async def test_handler_that_cannot_be_called_is_an_error(run: Resolve, clock: ManualClock) -> None:
     outcome = await run(lambda: True, make_request(clock))  # wrong signature
     assert outcome.status is ApprovalStatus.ERROR
     assert isinstance(outcome.error, TypeError)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_handler_reporting_no_answer_is_a_timeout(run: Resolve, clock: FakeClock, kind: str) -> None:
+async def test_handler_reporting_no_answer_is_a_timeout(run: Resolve, clock: ManualClock, kind: str) -> None:
     def no_answer(request: ApprovalRequest) -> bool:
         raise ApprovalTimeoutError("nobody answered")
 
@@ -219,7 +211,7 @@ async def test_handler_reporting_no_answer_is_a_timeout(run: Resolve, clock: Fak
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_a_handlers_own_timeout_error_is_an_error_not_ours(run: Resolve, clock: FakeClock, kind: str) -> None:
+async def test_a_handlers_own_timeout_error_is_an_error_not_ours(run: Resolve, clock: ManualClock, kind: str) -> None:
     def network_timeout(request: ApprovalRequest) -> bool:
         raise TimeoutError("read timed out")
 
@@ -227,7 +219,7 @@ async def test_a_handlers_own_timeout_error_is_an_error_not_ours(run: Resolve, c
     assert outcome.status is ApprovalStatus.ERROR
 
 
-async def test_sync_handler_raising_system_exit_in_its_thread_is_an_error(run: Resolve, clock: FakeClock) -> None:
+async def test_sync_handler_raising_system_exit_in_its_thread_is_an_error(run: Resolve, clock: ManualClock) -> None:
     def exits(request: ApprovalRequest) -> bool:
         raise SystemExit(3)
 
@@ -240,7 +232,7 @@ async def test_sync_handler_raising_system_exit_in_its_thread_is_an_error(run: R
 
 
 async def test_sync_handler_that_never_answers_times_out(
-    run: Resolve, clock: FakeClock, release: threading.Event
+    run: Resolve, clock: ManualClock, release: threading.Event
 ) -> None:
     def stuck(request: ApprovalRequest) -> bool:
         release.wait(10)
@@ -253,7 +245,7 @@ async def test_sync_handler_that_never_answers_times_out(
     assert TINY * 1e9 <= outcome.duration_ns < 2e9
 
 
-async def test_async_handler_that_never_answers_times_out_and_is_cancelled(run: Resolve, clock: FakeClock) -> None:
+async def test_async_handler_that_never_answers_times_out_and_is_cancelled(run: Resolve, clock: ManualClock) -> None:
     cancelled = threading.Event()
 
     async def stuck(request: ApprovalRequest) -> bool:
@@ -269,7 +261,7 @@ async def test_async_handler_that_never_answers_times_out_and_is_cancelled(run: 
     assert cancelled.wait(2)  # under resolve, by the worker thread's own loop
 
 
-async def test_async_handler_that_swallows_cancellation_still_times_out(clock: FakeClock) -> None:
+async def test_async_handler_that_swallows_cancellation_still_times_out(clock: ManualClock) -> None:
     async def stubborn(request: ApprovalRequest) -> bool:
         try:
             await asyncio.Event().wait()
@@ -282,7 +274,7 @@ async def test_async_handler_that_swallows_cancellation_still_times_out(clock: F
 
 
 async def test_timeout_never_outlasts_the_request_deadline(
-    run: Resolve, clock: FakeClock, release: threading.Event
+    run: Resolve, clock: ManualClock, release: threading.Event
 ) -> None:
     request = make_request(clock, timeout=TINY)  # due in TINY s by the (frozen) fake clock
     outcome = await run(lambda r: release.wait(10), request, timeout=60)
@@ -290,7 +282,7 @@ async def test_timeout_never_outlasts_the_request_deadline(
     assert outcome.duration_ns < 2e9
 
 
-async def test_request_past_its_deadline_is_a_timeout_without_asking(run: Resolve, clock: FakeClock) -> None:
+async def test_request_past_its_deadline_is_a_timeout_without_asking(run: Resolve, clock: ManualClock) -> None:
     request = make_request(clock, timeout=30)
     clock.advance(31)
     asked: list[ApprovalRequest] = []
@@ -299,7 +291,7 @@ async def test_request_past_its_deadline_is_a_timeout_without_asking(run: Resolv
     assert asked == []
 
 
-async def test_slow_sync_handler_under_aresolve_does_not_block_the_loop(clock: FakeClock) -> None:
+async def test_slow_sync_handler_under_aresolve_does_not_block_the_loop(clock: ManualClock) -> None:
     release = threading.Event()
     other_task_ran = False
 
@@ -316,7 +308,7 @@ async def test_slow_sync_handler_under_aresolve_does_not_block_the_loop(clock: F
     assert outcome.status is ApprovalStatus.APPROVED
 
 
-async def test_async_handler_under_sync_resolve_runs_in_a_fresh_loop_in_a_worker_thread(clock: FakeClock) -> None:
+async def test_async_handler_under_sync_resolve_runs_in_a_fresh_loop_in_a_worker_thread(clock: ManualClock) -> None:
     caller_loop = asyncio.get_running_loop()  # resolve is called with a loop running: no asyncio.run here
     seen: dict[str, Any] = {}
 
@@ -334,7 +326,7 @@ async def test_async_handler_under_sync_resolve_runs_in_a_fresh_loop_in_a_worker
 CURRENT_USER: contextvars.ContextVar[str] = contextvars.ContextVar("current_user", default="nobody")
 
 
-async def test_handler_thread_sees_the_callers_context(run: Resolve, clock: FakeClock) -> None:
+async def test_handler_thread_sees_the_callers_context(run: Resolve, clock: ManualClock) -> None:
     token = CURRENT_USER.set("alice")
     try:
         outcome = await run(lambda r: CURRENT_USER.get() == "alice", make_request(clock))
@@ -343,7 +335,7 @@ async def test_handler_thread_sees_the_callers_context(run: Resolve, clock: Fake
     assert outcome.approved
 
 
-async def test_cancelling_the_caller_propagates(clock: FakeClock) -> None:
+async def test_cancelling_the_caller_propagates(clock: ManualClock) -> None:
     async def stuck(request: ApprovalRequest) -> bool:
         await asyncio.Event().wait()
         return True
@@ -355,7 +347,7 @@ async def test_cancelling_the_caller_propagates(clock: FakeClock) -> None:
         await task
 
 
-async def test_handler_raising_cancelled_error_by_itself_is_an_error(clock: FakeClock) -> None:
+async def test_handler_raising_cancelled_error_by_itself_is_an_error(clock: ManualClock) -> None:
     async def handler(request: ApprovalRequest) -> bool:
         raise asyncio.CancelledError
 
@@ -364,7 +356,7 @@ async def test_handler_raising_cancelled_error_by_itself_is_an_error(clock: Fake
 
 
 async def test_too_many_handler_threads_fail_closed(
-    run: Resolve, clock: FakeClock, release: threading.Event, monkeypatch: pytest.MonkeyPatch
+    run: Resolve, clock: ManualClock, release: threading.Event, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("aispm.approval._running._THREADS", threading.BoundedSemaphore(1))
     first = await run(lambda r: release.wait(10), make_request(clock), timeout=TINY)
@@ -375,7 +367,7 @@ async def test_too_many_handler_threads_fail_closed(
 
 
 async def test_a_thread_that_cannot_start_fails_closed(
-    run: Resolve, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    run: Resolve, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def cannot_start(self: threading.Thread) -> None:
         raise RuntimeError("can't start new thread")
@@ -389,7 +381,7 @@ async def test_a_thread_that_cannot_start_fails_closed(
 
 
 @pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), True, "5", 86_401])
-async def test_invalid_timeout_is_rejected(run: Resolve, clock: FakeClock, timeout: Any) -> None:
+async def test_invalid_timeout_is_rejected(run: Resolve, clock: ManualClock, timeout: Any) -> None:
     with pytest.raises(PolicyError):
         await run(lambda r: True, make_request(clock), timeout=timeout)
 
@@ -400,7 +392,7 @@ async def test_non_request_is_rejected(run: Resolve) -> None:
 
 
 @pytest.mark.parametrize("approver", ["", 42, "x" * 257], ids=repr)
-async def test_invalid_approver_is_rejected(run: Resolve, clock: FakeClock, approver: Any) -> None:
+async def test_invalid_approver_is_rejected(run: Resolve, clock: ManualClock, approver: Any) -> None:
     with pytest.raises(PolicyError):
         await run(lambda r: True, make_request(clock), approver=approver)
 
@@ -408,7 +400,7 @@ async def test_invalid_approver_is_rejected(run: Resolve, clock: FakeClock, appr
 # ---------------------------------------------------------------------------- request and response values
 
 
-def test_request_carries_what_the_approver_needs(clock: FakeClock) -> None:
+def test_request_carries_what_the_approver_needs(clock: ManualClock) -> None:
     request = make_request(clock, timeout=30)
     assert request.tool == "send_email"
     assert dict(request.arguments) == {"to": "[REDACTED:EMAIL]", "subject": "Q3"}
@@ -420,7 +412,7 @@ def test_request_carries_what_the_approver_needs(clock: FakeClock) -> None:
     assert request.id != make_request(clock).id
 
 
-def test_request_arguments_are_a_read_only_copy_and_not_in_repr(clock: FakeClock) -> None:
+def test_request_arguments_are_a_read_only_copy_and_not_in_repr(clock: ManualClock) -> None:
     args = {"to": "[REDACTED:EMAIL]", "token": "still-sensitive"}
     request = ApprovalRequest.create("send_email", args, timeout=5, clock=clock)
     args["to"] = "attacker@example.com"
@@ -452,7 +444,7 @@ def test_request_arguments_are_a_read_only_copy_and_not_in_repr(clock: FakeClock
     ],
     ids=repr,
 )
-def test_malformed_request_is_rejected(clock: FakeClock, change: dict[str, Any]) -> None:
+def test_malformed_request_is_rejected(clock: ManualClock, change: dict[str, Any]) -> None:
     fields: dict[str, Any] = {
         "id": "r1",
         "tool": "send_email",
@@ -498,7 +490,7 @@ def test_malformed_response_is_rejected(args: tuple[Any, ...]) -> None:
     ],
 )
 def test_console_approves_only_an_explicit_yes(
-    clock: FakeClock, typed: str, approved: bool, reason: str | None
+    clock: ManualClock, typed: str, approved: bool, reason: str | None
 ) -> None:
     out = io.StringIO()
     console = ConsoleApprover(input=io.StringIO(typed), output=out, approver="alice", clock=clock)
@@ -507,7 +499,7 @@ def test_console_approves_only_an_explicit_yes(
     assert out.getvalue().endswith("Approve? [y/N] " + ("approved\n" if approved else "denied\n"))
 
 
-def test_console_shows_tool_chain_reasons_and_redacted_arguments(clock: FakeClock) -> None:
+def test_console_shows_tool_chain_reasons_and_redacted_arguments(clock: ManualClock) -> None:
     out = io.StringIO()
     ConsoleApprover(input=io.StringIO("n\n"), output=out, clock=clock)(make_request(clock))
     shown = out.getvalue()
@@ -522,7 +514,7 @@ def test_console_shows_tool_chain_reasons_and_redacted_arguments(clock: FakeCloc
         assert expected in shown
 
 
-def test_console_escapes_terminal_control_and_bidi_characters(clock: FakeClock) -> None:
+def test_console_escapes_terminal_control_and_bidi_characters(clock: ManualClock) -> None:
     request = ApprovalRequest.create(
         "send\x1b[8m_email",
         {"to": "bob@corp.example\x1b[2K\x1b[1A\rattacker@evil.example", "file\u202e": "report\u202efdp.exe"},
@@ -539,7 +531,7 @@ def test_console_escapes_terminal_control_and_bidi_characters(clock: FakeClock) 
     assert "\\u202e" in shown
 
 
-def test_console_output_is_bounded(clock: FakeClock) -> None:
+def test_console_output_is_bounded(clock: ManualClock) -> None:
     args = {f"arg{i}": "v" * 100_000 for i in range(200)} | {"nested": [[["x" * 10_000] * 100] * 100]}
     request = ApprovalRequest.create("bulk", args, timeout=30, clock=clock)
     out = io.StringIO()
@@ -548,7 +540,7 @@ def test_console_output_is_bounded(clock: FakeClock) -> None:
     assert "... and 137 more" in out.getvalue()
 
 
-def test_console_answer_after_the_deadline_is_a_no(clock: FakeClock) -> None:
+def test_console_answer_after_the_deadline_is_a_no(clock: ManualClock) -> None:
     request = make_request(clock, timeout=5)
 
     class SlowReader(io.StringIO):
@@ -561,7 +553,7 @@ def test_console_answer_after_the_deadline_is_a_no(clock: FakeClock) -> None:
     assert response.reason == "answered after the deadline"
 
 
-def test_console_reads_a_bounded_line(clock: FakeClock) -> None:
+def test_console_reads_a_bounded_line(clock: ManualClock) -> None:
     response = ConsoleApprover(input=io.StringIO("y" * 10_000 + "\n"), output=io.StringIO(), clock=clock)(
         make_request(clock)
     )
@@ -584,7 +576,7 @@ def test_console_rejects_bad_settings(kwargs: dict[str, Any]) -> None:
         ConsoleApprover(**kwargs)
 
 
-async def test_console_under_resolve(run: Resolve, clock: FakeClock) -> None:
+async def test_console_under_resolve(run: Resolve, clock: ManualClock) -> None:
     console = ConsoleApprover(input=io.StringIO("yes\n"), output=io.StringIO(), approver="alice", clock=clock)
     outcome = await run(console, make_request(clock))
     assert outcome.approved
@@ -606,7 +598,7 @@ class SignallingStore(InMemoryApprovalStore):
         self.submitted.set()
 
 
-def test_queue_answered_from_another_thread(clock: FakeClock) -> None:
+def test_queue_answered_from_another_thread(clock: ManualClock) -> None:
     store = SignallingStore(clock=clock)
     queue = QueueApprover(store, clock=clock)
     request = make_request(clock)
@@ -627,7 +619,7 @@ def test_queue_answered_from_another_thread(clock: FakeClock) -> None:
     assert queue.pending() == []
 
 
-async def test_queue_answered_from_another_task_without_a_thread(clock: FakeClock) -> None:
+async def test_queue_answered_from_another_task_without_a_thread(clock: ManualClock) -> None:
     queue = QueueApprover(clock=clock)
     request = make_request(clock)
     threads = threading.active_count()
@@ -643,7 +635,7 @@ async def test_queue_answered_from_another_task_without_a_thread(clock: FakeCloc
     assert (outcome.approver, outcome.reason) == ("carol", "unknown recipient")
 
 
-async def test_queue_answered_from_a_thread_while_awaited(clock: FakeClock) -> None:
+async def test_queue_answered_from_a_thread_while_awaited(clock: ManualClock) -> None:
     store = SignallingStore(clock=clock)
     queue = QueueApprover(store, clock=clock)
     request = make_request(clock)
@@ -659,7 +651,7 @@ async def test_queue_answered_from_a_thread_while_awaited(clock: FakeClock) -> N
     assert outcome.approved
 
 
-async def test_queue_timeout_withdraws_the_request_so_late_answers_fail(run: Resolve, clock: FakeClock) -> None:
+async def test_queue_timeout_withdraws_the_request_so_late_answers_fail(run: Resolve, clock: ManualClock) -> None:
     queue = QueueApprover(clock=clock)
     request = make_request(clock, timeout=TINY)
     outcome = await run(queue, request)
@@ -675,7 +667,7 @@ def test_answering_an_unknown_request_fails() -> None:
         QueueApprover().answer("no-such-id", True, "bob")
 
 
-def test_answering_an_expired_request_fails(clock: FakeClock) -> None:
+def test_answering_an_expired_request_fails(clock: ManualClock) -> None:
     store = InMemoryApprovalStore(clock=clock)
     request = make_request(clock, timeout=30)
     store.submit(request)
@@ -686,7 +678,7 @@ def test_answering_an_expired_request_fails(clock: FakeClock) -> None:
     assert store.wait_answer(request.id, 0) is None  # closed: the waiter learns at once
 
 
-def test_a_second_answer_is_rejected_and_the_first_stands(clock: FakeClock) -> None:
+def test_a_second_answer_is_rejected_and_the_first_stands(clock: ManualClock) -> None:
     queue = QueueApprover(clock=clock)
     request = make_request(clock)
     queue.store.submit(request)
@@ -698,7 +690,7 @@ def test_a_second_answer_is_rejected_and_the_first_stands(clock: FakeClock) -> N
         queue.answer(request.id, True, "mallory")  # and after
 
 
-async def test_an_expired_request_wakes_its_async_waiter(clock: FakeClock) -> None:
+async def test_an_expired_request_wakes_its_async_waiter(clock: ManualClock) -> None:
     queue = QueueApprover(clock=clock)
     request = make_request(clock, timeout=30)
     task = asyncio.create_task(aresolve(queue, request, timeout=10, clock=clock))
@@ -710,7 +702,7 @@ async def test_an_expired_request_wakes_its_async_waiter(clock: FakeClock) -> No
     assert outcome.status is ApprovalStatus.TIMEOUT
 
 
-async def test_an_answer_given_before_the_wait_is_taken_at_once(clock: FakeClock) -> None:
+async def test_an_answer_given_before_the_wait_is_taken_at_once(clock: ManualClock) -> None:
     store = InMemoryApprovalStore(clock=clock)
     request = make_request(clock)
     store.submit(request)
@@ -718,7 +710,7 @@ async def test_an_answer_given_before_the_wait_is_taken_at_once(clock: FakeClock
     assert await store.await_answer(request.id, 0) == ApprovalResponse(True, "bob", None, T0)
 
 
-async def test_an_answer_withdrawn_before_the_waiter_runs_is_not_delivered(clock: FakeClock) -> None:
+async def test_an_answer_withdrawn_before_the_waiter_runs_is_not_delivered(clock: ManualClock) -> None:
     store = InMemoryApprovalStore(clock=clock)
     request = make_request(clock)
     store.submit(request)
@@ -730,7 +722,7 @@ async def test_an_answer_withdrawn_before_the_waiter_runs_is_not_delivered(clock
     store.withdraw("never-submitted")  # withdrawing an unknown id is a no-op
 
 
-def test_pending_is_oldest_first_and_drops_expired(clock: FakeClock) -> None:
+def test_pending_is_oldest_first_and_drops_expired(clock: ManualClock) -> None:
     queue = QueueApprover(clock=clock)
     first = make_request(clock, timeout=100)
     clock.advance(1)
@@ -744,7 +736,7 @@ def test_pending_is_oldest_first_and_drops_expired(clock: FakeClock) -> None:
     assert [r.id for r in queue.pending()] == [first.id, last.id]
 
 
-async def test_a_full_queue_fails_closed(run: Resolve, clock: FakeClock) -> None:
+async def test_a_full_queue_fails_closed(run: Resolve, clock: ManualClock) -> None:
     queue = QueueApprover(InMemoryApprovalStore(clock=clock, max_pending=1), clock=clock)
     queue.store.submit(make_request(clock))
     outcome = await run(queue, make_request(clock))
@@ -752,7 +744,7 @@ async def test_a_full_queue_fails_closed(run: Resolve, clock: FakeClock) -> None
     assert isinstance(outcome.error, ApprovalError)
 
 
-def test_a_request_id_cannot_be_submitted_twice(clock: FakeClock) -> None:
+def test_a_request_id_cannot_be_submitted_twice(clock: ManualClock) -> None:
     store = InMemoryApprovalStore(clock=clock)
     request = make_request(clock)
     store.submit(request)
@@ -760,7 +752,7 @@ def test_a_request_id_cannot_be_submitted_twice(clock: FakeClock) -> None:
         store.submit(request)
 
 
-def test_closed_ids_are_remembered_within_a_bound(clock: FakeClock) -> None:
+def test_closed_ids_are_remembered_within_a_bound(clock: ManualClock) -> None:
     store = InMemoryApprovalStore(clock=clock, max_closed=2)
     requests = [make_request(clock) for _ in range(3)]
     for request in requests:
@@ -819,7 +811,7 @@ class AsyncFlaky(Flaky):
 class FakeSleep:
     """Sleeps by advancing the fake clock; records every wait."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.waits: list[float] = []
 
@@ -836,11 +828,11 @@ def flaky(request: pytest.FixtureRequest) -> type[Flaky]:
     return request.param  # type: ignore[no-any-return]
 
 
-def retried(handler: Any, clock: FakeClock, sleep: FakeSleep, **kwargs: Any) -> Any:
+def retried(handler: Any, clock: ManualClock, sleep: FakeSleep, **kwargs: Any) -> Any:
     return retrying(handler, clock=clock, sleep=sleep, asleep=sleep.asleep, **kwargs)
 
 
-async def test_transient_failures_then_success(run: Resolve, clock: FakeClock, flaky: type[Flaky]) -> None:
+async def test_transient_failures_then_success(run: Resolve, clock: ManualClock, flaky: type[Flaky]) -> None:
     sleep = FakeSleep(clock)
     remote = flaky(ConnectionError("reset"), TimeoutError("slow"))
     outcome = await run(retried(remote, clock, sleep, attempts=3), make_request(clock))
@@ -852,7 +844,7 @@ async def test_transient_failures_then_success(run: Resolve, clock: FakeClock, f
     assert flaky.__name__ in outcome.approver
 
 
-async def test_transient_failures_until_the_deadline_deny(run: Resolve, clock: FakeClock, flaky: type[Flaky]) -> None:
+async def test_transient_failures_until_the_deadline_deny(run: Resolve, clock: ManualClock, flaky: type[Flaky]) -> None:
     sleep = FakeSleep(clock)
     remote = flaky(*[ConnectionError("down")] * 10_000)
     request = make_request(clock, timeout=20)
@@ -863,14 +855,14 @@ async def test_transient_failures_until_the_deadline_deny(run: Resolve, clock: F
     assert 1 < remote.calls < 100
 
 
-async def test_retries_stop_after_max_seconds(run: Resolve, clock: FakeClock, flaky: type[Flaky]) -> None:
+async def test_retries_stop_after_max_seconds(run: Resolve, clock: ManualClock, flaky: type[Flaky]) -> None:
     sleep = FakeSleep(clock)
     remote = flaky(*[OSError("unreachable")] * 10_000)
     await run(retried(remote, clock, sleep, attempts=100, max_seconds=2), make_request(clock, timeout=600))
     assert sum(sleep.waits) < 2
 
 
-async def test_retries_stop_after_the_attempts(run: Resolve, clock: FakeClock, flaky: type[Flaky]) -> None:
+async def test_retries_stop_after_the_attempts(run: Resolve, clock: ManualClock, flaky: type[Flaky]) -> None:
     sleep = FakeSleep(clock)
     remote = flaky(*[ConnectionError("down")] * 10)
     outcome = await run(retried(remote, clock, sleep, attempts=3), make_request(clock))
@@ -882,7 +874,7 @@ async def test_retries_stop_after_the_attempts(run: Resolve, clock: FakeClock, f
     "error", [ValueError("bad request"), PermissionError("forbidden"), ApprovalTimeoutError("none")], ids=repr
 )
 async def test_non_transient_failures_are_not_retried(
-    run: Resolve, clock: FakeClock, flaky: type[Flaky], error: Exception
+    run: Resolve, clock: ManualClock, flaky: type[Flaky], error: Exception
 ) -> None:
     sleep = FakeSleep(clock)
     remote = flaky(error)
@@ -894,7 +886,7 @@ async def test_non_transient_failures_are_not_retried(
     assert not outcome.approved
 
 
-async def test_malformed_answers_are_not_retried(run: Resolve, clock: FakeClock, flaky: type[Flaky]) -> None:
+async def test_malformed_answers_are_not_retried(run: Resolve, clock: ManualClock, flaky: type[Flaky]) -> None:
     remote = flaky(answer="yes")
     outcome = await run(retried(remote, clock, FakeSleep(clock)), make_request(clock))
     assert outcome.status is ApprovalStatus.ERROR
@@ -922,19 +914,21 @@ def test_retrying_rejects_a_non_callable() -> None:
         retrying("https://approvals.example")  # type: ignore[arg-type]
 
 
-async def test_async_remote_called_synchronously_inside_a_loop_fails_closed(clock: FakeClock) -> None:
+async def test_async_remote_called_synchronously_inside_a_loop_fails_closed(clock: ManualClock) -> None:
     wrapped = retrying(AsyncFlaky(), clock=clock)
     with pytest.raises(ApprovalError):
         wrapped(make_request(clock))  # misuse: async code must go through aresolve
 
 
-async def test_retrying_aask_of_a_sync_remote_stops_at_the_deadline(clock: FakeClock, release: threading.Event) -> None:
+async def test_retrying_aask_of_a_sync_remote_stops_at_the_deadline(
+    clock: ManualClock, release: threading.Event
+) -> None:
     wrapped = retrying(lambda r: release.wait(10), clock=clock)
     with pytest.raises(ApprovalTimeoutError):
         await wrapped.aask(make_request(clock, timeout=TINY))
 
 
-async def test_retrying_aask_of_a_sync_remote_reraises_its_error(clock: FakeClock) -> None:
+async def test_retrying_aask_of_a_sync_remote_reraises_its_error(clock: ManualClock) -> None:
     wrapped = retried(Flaky(ValueError("bad")), clock, FakeSleep(clock))
     with pytest.raises(ValueError, match="bad"):
         await wrapped.aask(make_request(clock))
@@ -948,7 +942,7 @@ class Pending:
         return True
 
 
-async def test_any_awaitable_answer_is_awaited(run: Resolve, clock: FakeClock) -> None:
+async def test_any_awaitable_answer_is_awaited(run: Resolve, clock: ManualClock) -> None:
     outcome = await run(lambda r: Pending(), make_request(clock))
     assert outcome.approved
     with pytest.raises(ApprovalError):

@@ -25,20 +25,10 @@ from aispm.delegation import (
 )
 from aispm.errors import PolicyError
 from aispm.identity import AgentIdentity, KeyRing, SignedMessage, verify
+from aispm.testing import ManualClock
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 AUDIENCE = "payments-api"
-
-
-class FakeClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +37,8 @@ def ids() -> dict[str, AgentIdentity]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
@@ -57,12 +47,12 @@ def keys(ids: dict[str, AgentIdentity]) -> KeyRing:
 
 
 @pytest.fixture
-def revocations(clock: FakeClock) -> InMemoryRevocations:
+def revocations(clock: ManualClock) -> InMemoryRevocations:
     return InMemoryRevocations(clock=clock)
 
 
 @pytest.fixture
-def verifier(keys: KeyRing, clock: FakeClock, revocations: InMemoryRevocations) -> DelegationVerifier:
+def verifier(keys: KeyRing, clock: ManualClock, revocations: InMemoryRevocations) -> DelegationVerifier:
     return DelegationVerifier(keys, audience=AUDIENCE, clock=clock, revocations=revocations)
 
 
@@ -84,7 +74,9 @@ LEAF_SCOPES = (
 )
 
 
-def chain(ids: dict[str, AgentIdentity], clock: FakeClock, *, depth: int = 3, root_depth: int = 3) -> list[Delegation]:
+def chain(
+    ids: dict[str, AgentIdentity], clock: ManualClock, *, depth: int = 3, root_depth: int = 3
+) -> list[Delegation]:
     """root → planner → mailer → helper, cut to ``depth`` links."""
     links = [
         Delegation.issue(
@@ -105,7 +97,7 @@ def chain(ids: dict[str, AgentIdentity], clock: FakeClock, *, depth: int = 3, ro
 
 
 @pytest.fixture
-def three(ids: dict[str, AgentIdentity], clock: FakeClock) -> Delegation:
+def three(ids: dict[str, AgentIdentity], clock: ManualClock) -> Delegation:
     return chain(ids, clock)[-1]
 
 
@@ -242,7 +234,7 @@ def test_forged_root_signature(verifier, three, ids):
 
 
 def test_forged_child_signature(verifier, three, ids):
-    parent = chain(ids, FakeClock(), depth=1)[0]
+    parent = chain(ids, ManualClock(), depth=1)[0]
     fields = child_fields(parent, ids["mallory"], scp=[{"t": "send_*"}])
     token = forge(parent, 1, [(fields, ids["mallory"])])  # signed by mallory, claims planner's key
     assert reason_of(verifier, token, "mallory") == "bad_signature"
@@ -357,10 +349,10 @@ def test_child_extending_ttl_is_refused_at_verify(verifier, ids, clock, change):
 def test_delegating_an_expired_or_future_grant_is_refused(ids, clock):
     root = chain(ids, clock, depth=1)[0]
     with pytest.raises(DelegationError) as info:
-        root.delegate(ids["planner"], ids["mailer"], MID_SCOPES, ttl=1, clock=FakeClock(T0 + timedelta(hours=2)))
+        root.delegate(ids["planner"], ids["mailer"], MID_SCOPES, ttl=1, clock=ManualClock(T0 + timedelta(hours=2)))
     assert info.value.reason == "expired"
     with pytest.raises(DelegationError) as info:
-        root.delegate(ids["planner"], ids["mailer"], MID_SCOPES, ttl=1, clock=FakeClock(T0 - timedelta(hours=2)))
+        root.delegate(ids["planner"], ids["mailer"], MID_SCOPES, ttl=1, clock=ManualClock(T0 - timedelta(hours=2)))
     assert info.value.reason == "not_yet_valid"
 
 
@@ -644,13 +636,13 @@ def test_arbitrary_text_only_raises_delegation_error(verifier, text):
 
 @pytest.fixture(scope="module")
 def fixed_token(ids: dict[str, AgentIdentity]) -> str:
-    return chain(ids, FakeClock())[-1].token
+    return chain(ids, ManualClock())[-1].token
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_mutated_tokens_are_never_accepted(keys, fixed_token, data):
-    verifier = DelegationVerifier(keys, audience=AUDIENCE, clock=FakeClock(), cache_size=0)
+    verifier = DelegationVerifier(keys, audience=AUDIENCE, clock=ManualClock(), cache_size=0)
     token = fixed_token
     kind = data.draw(st.sampled_from(["replace", "delete", "insert", "truncate", "swap-parts"]))
     at = data.draw(st.integers(0, len(token) - 1))
@@ -750,7 +742,7 @@ def test_issue_arguments_are_validated(ids, kwargs):
     args: dict[str, Any] = {"ttl": 60, "max_depth": 1, "audience": AUDIENCE, "scopes": [Scope("*")]} | kwargs
     scopes = args.pop("scopes")
     with pytest.raises(PolicyError):
-        Delegation.issue(ids["root"], ids["planner"], scopes, clock=FakeClock(), **args)
+        Delegation.issue(ids["root"], ids["planner"], scopes, clock=ManualClock(), **args)
 
 
 def test_a_single_scope_and_properties(ids, clock):

@@ -14,19 +14,9 @@ from hypothesis import strategies as st
 
 from aispm.errors import PolicyError
 from aispm.identity import AgentIdentity, KeyRing, SignatureError, SignedMessage, verify
+from aispm.testing import ManualClock
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +159,7 @@ def test_key_ring_only_holds_identities():
 
 
 def test_sign_and_verify_round_trip(alice):
-    clock = FakeClock()
+    clock = ManualClock()
     token = alice.sign({"action": "transfer", "amount": 10.5}, audience="bank", ttl=60, clock=clock)
     message = verify(token, KeyRing([alice]), audience="bank", clock=clock)
     assert isinstance(message, SignedMessage)
@@ -190,7 +180,7 @@ def test_every_message_has_a_unique_id(alice):
 
 
 def test_body_is_canonical_json(alice):
-    token = alice.sign({"b": 1, "a": "é"}, clock=FakeClock())
+    token = alice.sign({"b": 1, "a": "é"}, clock=ManualClock())
     body = unb64(token.split(".")[1])
     assert body == json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -270,7 +260,7 @@ def test_signer_name_must_match_the_trusted_name(alice):
     ],
 )
 def test_expiry_and_not_yet_valid_with_skew(alice, advance, skew, reason):
-    clock = FakeClock()
+    clock = ManualClock()
     token = alice.sign({}, ttl=60, clock=clock)
     clock.advance(advance)
     if reason is None:
@@ -282,7 +272,7 @@ def test_expiry_and_not_yet_valid_with_skew(alice, advance, skew, reason):
 
 
 def test_max_age_refuses_old_messages_without_exp(alice):
-    clock = FakeClock()
+    clock = ManualClock()
     token = alice.sign({}, clock=clock)
     clock.advance(100)
     verify(token, alice, clock=clock, max_age=120, skew_seconds=0)

@@ -83,6 +83,7 @@ class ScanText:
         "_memos",
         "_occurrences",
         "_offsets",
+        "_searches",
         "_skeleton",
         "_words",
         "original",
@@ -100,6 +101,7 @@ class ScanText:
         self._memos: dict[str, dict[str, bool]] = {}
         self._bits: tuple[dict[str, int], int] | None = None
         self._occurrences: dict[tuple[str, str], list[int]] = {}
+        self._searches: dict[tuple[str, re.Pattern[str]], bool] = {}
         self._digit_runs: list[tuple[int, int]] | None = None
         self._data_digit_runs: list[tuple[int, int]] | None = None
 
@@ -272,6 +274,18 @@ class ScanText:
         found = memo.get(needle)
         if found is None:
             found = memo[needle] = needle in self.view(name)
+        return found
+
+    def matches(self, pattern: re.Pattern[str], view: str) -> bool:
+        """Whether ``pattern`` matches anywhere in a view; memoised per text.
+
+        For gates several detectors share (a family of token formats, an option flag):
+        the text is searched once, whichever detector asks first.
+        """
+        key = (view, pattern)
+        found = self._searches.get(key)
+        if found is None:
+            found = self._searches[key] = pattern.search(self.view(view)) is not None
         return found
 
     def occurrences(self, needle: str, view: str) -> list[int]:

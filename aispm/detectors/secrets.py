@@ -155,16 +155,11 @@ class TokenDetector:
 _UNDERSCORE_FAMILY = r"_[A-Za-z0-9_+/]{20}"
 _HYPHEN_FAMILY = r"-[A-Za-z0-9_-]{20}"
 _AWS_ID_FAMILY = r"A[A-Z0-9]{19}"  # an AWS key id: access keys, and the id before a secret (credentials CSV)
-_FAMILIES = "secrets.families"  # a memo of its own: these are patterns, not substrings of a view
 
 
 def _family_found(text: ScanText, family: str) -> bool:
     """Whether ``family`` matches in ``text.data``: searched once per text for every detector that asks."""
-    memo = text.memo(view=_FAMILIES)
-    found = memo.get(family)
-    if found is None:
-        found = memo[family] = _rx(family).search(text.data) is not None
-    return found
+    return text.matches(_rx(family), "data")
 
 
 def _findings(detector: str, severity: Severity, text: ScanText, spans: list[tuple[int, int, float]]) -> list[Finding]:
@@ -691,12 +686,10 @@ def _assignments(text: ScanText, anchors: tuple[str, ...]) -> list[_Assignment]:
         for m in _assignment_regex(anchor).finditer(skeleton)
     ]
     if text.contains("--", view="data"):
-        # Both assignment detectors read the flags: the first one notes when there are none.
-        noted = text.memo(view=_FAMILIES)
-        if noted.get(_FLAG) is not False:
-            flags = list(_rx(_FLAG).finditer(skeleton))
-            noted[_FLAG] = bool(flags)
-            matches.extend(flags)
+        # Both assignment detectors read the flags: a text without any is searched once.
+        flag = _rx(_FLAG)
+        if text.matches(flag, "skeleton"):
+            matches.extend(flag.finditer(skeleton))
     if not matches:
         return []
     matches.sort(key=lambda m: m.start())
