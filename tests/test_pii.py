@@ -488,3 +488,16 @@ def test_prose_without_numbers_finds_nothing(detector_id: str) -> None:
 
 def test_luhn_valid_still_exported() -> None:
     assert luhn_valid("4111 1111 1111 1111")
+
+
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [
+        (" DE36 0000 0000 0000 0000 00  4000000000000002 ", "4000000000000002"),  # after an IBAN, a wider gap
+        ("see 2001:4000:0::d0 4000000000000002 end", "4000000000000002"),  # after an IPv6 address
+        ("ip 2001:db8::1 4111111111111111", "4111111111111111"),
+    ],
+)
+def test_a_card_right_after_another_code_is_found_on_its_own(text: str, card: str) -> None:
+    findings = aispm.Guard().output.scan(text).findings
+    assert [text[f.start : f.end] for f in findings if f.detector == "pii.credit_card"] == [card]

@@ -220,11 +220,13 @@ class CreditCard:
             if hi - lo < 13:
                 continue  # too short for a card number (cutting a glued run only shortens it)
             if lo and data[lo].isdigit() and (data[lo - 1].isalnum() or data[lo - 1] == ":"):
-                # A run glued to the token before it: "DE00 3000 0000 0000 1499 00" is an IBAN, skipped;
-                # "2001:db8::d0 4111 ..." ends an IPv6 address, whose last group is not the card's.
-                if ":" not in data[max(0, lo - 40) : lo]:
-                    continue
-                cut = min((i for i in (data.find(" ", lo, hi), data.find("-", lo, hi)) if i >= 0), default=-1)
+                # A run glued to the token before it: "2001:db8::d0 4111 ..." ends an IPv6 address, whose
+                # last group is not the card's; "DE00 3000 0000 0000 1499 00" is an IBAN, whose groups
+                # are not a card's either, up to a wider gap (a card is written with single separators).
+                if ":" in data[max(0, lo - 40) : lo]:
+                    cut = min((i for i in (data.find(" ", lo, hi), data.find("-", lo, hi)) if i >= 0), default=-1)
+                else:
+                    cut = data.find("  ", lo, hi)
                 if cut < 0:
                     continue
                 lo = cut + 1
