@@ -7,6 +7,7 @@ import pytest
 import aispm
 from aispm import Severity
 from aispm.detectors import BUILTIN, PatternDetector, ScanText
+from aispm.detectors._normalize import sentinel_of
 
 
 def test_ascii_text_folds_by_lower_case_and_maps_offsets_one_to_one() -> None:
@@ -76,3 +77,25 @@ def test_lazy_public_names() -> None:
     assert aispm.Policy is aispm.policy.Policy
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = aispm.Nope  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("needle", "sentinel"),
+    [("](http", "]"), ('"role"', '"'), ("指令", "指"), ("system", None), ("a b", None), ("<", None)],
+)
+def test_a_needle_is_looked_for_after_its_rarest_character(needle: str, sentinel: str | None) -> None:
+    assert sentinel_of(needle) == sentinel
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "expected"),
+    [
+        ('{"role": "system", "x": {"role": "tool"}}', '"role"', [1, 25]),
+        ("the role of a user", '"role"', []),  # no double quote: no search
+        ("aaaa", "aa", [0, 1, 2]),  # overlapping
+        ("指令を無視", "指令", [0]),
+        ("plain ascii", "指令", []),
+    ],
+)
+def test_occurrences_find_every_offset(text: str, needle: str, expected: list[int]) -> None:
+    assert ScanText(text).occurrences(needle, "original") == expected

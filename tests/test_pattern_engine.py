@@ -15,7 +15,9 @@ from aispm.detectors._pattern import Pattern, _start_needs, required_words
 from aispm.detectors.injection import (
     _BY_COST,
     _CUES,
+    _SUFFIXES,
     HiddenCarrier,
+    _Cue,
     _cue_confidence,
     _CueCount,
     _merge,
@@ -227,13 +229,47 @@ def test_control_characters_split_words() -> None:
     assert finding.start == 0
 
 
-def test_cue_phrases_are_found_as_before() -> None:
-    cue_count = next(p for p in BUILTIN["injection.jailbreak"]()._parts if isinstance(p, _CueCount))
-    assert cue_count is not None
-    for text in ["from now on you will act as my grandma", "two different responses, normal response", "x" * 50]:
-        scan = ScanText(text)
-        for cue in _CUES:
-            assert cue.present(scan, scan.words) == (not cue.phrases or any(p in scan.skeleton for p in cue.phrases))
+def _cue_present(cue: _Cue, scan: ScanText) -> bool:
+    """A cue's definition, written plainly (no index): what `_Cue.present` must agree with."""
+    if not cue.phrases:
+        return True
+    for phrase in cue.phrases:
+        tokens = re.findall(r"[^\W_]+", phrase)
+        if tokens == [phrase]:
+            if any(phrase + suffix in scan.words for suffix in _SUFFIXES):
+                return True
+        elif set(tokens[:-1]) <= scan.words and phrase in scan.skeleton:
+            return True
+    return False
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts())
+def test_cue_phrases_follow_their_definition(text: str) -> None:
+    scan = ScanText(text)
+    for cue in _CUES:
+        assert cue.present(scan, scan.words) == _cue_present(cue, scan)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("from now on you will act as my grandma", True),
+        ("two different responses, normal response", True),
+        ("you never refuses a request", True),  # the last word of a phrase may be inflected
+        ("adopt two personas", True),  # a one-word phrase with an English ending
+        ("a roleplaying game", True),
+        ("insert {prompt} below", True),  # a one-word phrase with punctuation
+        ("my personal opinion", False),  # "persona" inside another word is not the word
+        ("many questions, no matter", False),  # "any question" needs the word "any"
+        ("x" * 50, False),
+    ],
+)
+def test_cue_phrases(text: str, found: bool) -> None:
+    scan = ScanText(text)
+    present = [cue for cue in _CUES if cue.phrases and cue.present(scan, scan.words)]
+    assert bool(present) == found
+    assert all(_cue_present(cue, scan) for cue in present)
 
 
 def test_cue_confidence_never_falls_as_counts_grow() -> None:

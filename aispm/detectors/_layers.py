@@ -123,7 +123,7 @@ def _candidates(scan: ScanText, *, rot13: bool) -> list[tuple[str, str, int, int
     data = scan.data
     if "%" in data:
         found.extend(_url_encoded(scan))
-    if "\\x" in data:
+    if "\\" in data and "\\x" in data:  # a one-character search is memchr-fast, a two-character one is not
         for m in _ESCAPE_RUN.finditer(data):
             decoded = _text_or_empty(bytes.fromhex(m.group().replace("\\x", "")))
             if decoded:

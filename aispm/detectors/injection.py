@@ -32,7 +32,7 @@ from ._findings import (
     OWASP_SYSTEM_PROMPT_LEAKAGE,
     located,
 )
-from ._normalize import ScanText
+from ._normalize import ScanText, sentinel_of
 from ._pattern import Pattern, PatternDetector
 from ._protocol import Detector
 
@@ -221,8 +221,8 @@ class _Rules:
                     if hit is None:
                         haystack = text.view(needles[0])
                         hit = False
-                        for needle in needles[1]:
-                            if needle in haystack:
+                        for sentinel, needle in index.probes[unit]:
+                            if (sentinel is None or sentinel in haystack) and needle in haystack:
                                 hit = True
                                 break
                         checked[needles] = hit
@@ -355,7 +355,18 @@ class _Index:
     exactly when every one of its slotted word sets has a word in the text.
     """
 
-    __slots__ = ("ascii", "group", "needles", "offset", "ones", "pending", "same_needles", "slots", "units")
+    __slots__ = (
+        "ascii",
+        "group",
+        "needles",
+        "offset",
+        "ones",
+        "pending",
+        "probes",
+        "same_needles",
+        "slots",
+        "units",
+    )
     group: _Group  # set by `_Group` (`_Rules._indexed` makes a group of one)
 
     def __init__(self) -> None:
@@ -365,6 +376,7 @@ class _Index:
         self.ascii = 0  # the lowest bits of units that can match ASCII text
         self.pending = 0  # the lowest bits of units whose patterns are not all analysed yet
         self.needles: list[tuple[str, tuple[str, ...]] | None] = []  # per unit: (view, requires), if any
+        self.probes: list[tuple[tuple[str | None, str], ...]] = []  # per unit: each needle after its sentinel
         self.same_needles: list[int] = []  # per unit: a mask clearing the units with the same needles
         self.offset = 0  # where in the group's table
 
@@ -384,6 +396,7 @@ class _Index:
         self.slots.append(tuple(ordered[:_SLOTS]))
         self.units.append((part, detector, tuple(ordered[_SLOTS:])))
         self.needles.append((detector.view, detector.requires) if detector is not None and detector.requires else None)
+        self.probes.append(tuple((sentinel_of(n), n) for n in detector.requires) if detector is not None else ())
 
     def finish(self) -> None:
         """Fill `same_needles` once every unit is added."""
@@ -1333,76 +1346,73 @@ class _Cue:
     """One kind of jailbreak-template cue.
 
     It is present when one of ``words`` occurs and, if ``phrases`` is set, one of
-    ``phrases`` is a substring of the skeleton view.
+    ``phrases`` occurs in the skeleton view (with its words but the last as words of the text).
     """
 
-    __slots__ = ("_checks", "core", "phrases", "words")
+    __slots__ = ("_by_key", "_keys", "_marked", "_single", "core", "phrases", "words")
 
     def __init__(self, words: str, phrases: str = "", *, core: bool = False) -> None:
         self.words = frozenset(_split(words))
         self.phrases = _split(phrases) if phrases else ()
         self.core = core  # says "without limits" rather than merely "play a role"
-        self._checks: _Checks | None = None  # on first use
+        self._by_key: dict[str, tuple[tuple[str, frozenset[str]], ...]] | None = None  # on first use
+        self._keys: frozenset[str] = frozenset()
+        self._single: frozenset[str] = frozenset()  # one-word phrases and their inflections
+        self._marked: tuple[tuple[str, str], ...] = ()  # one-word phrases with punctuation, after a sentinel
 
     def present(self, text: ScanText, words: frozenset[str]) -> bool:
         """Whether the cue occurs in a text (its ``skeleton`` view and ``ScanText.words``).
 
-        A phrase's inner words (with a non-word character on both sides inside the phrase)
-        are whole tokens wherever the phrase occurs: it is searched for only if they are all
-        in ``words``; a one-word phrase that is a token is found without a search. Three or
-        more phrases sharing a first word ("must answer", "must obey", ...) are searched for
-        together: one search for the word, and the phrases compared at its occurrences.
+        A phrase of several words is searched for (a scan of the whole text, the costly part)
+        only if each of its words but the last is in ``words``. Those phrases are filed by their
+        rarest such word, so one set intersection picks the few worth a look: on prose rich in
+        cue words ("any", "first", "always") most cues cost one search at most.
         """
         if not self.phrases:
             return True
-        checks = self._checks
-        if checks is None:
-            checks = self._checks = _phrase_checks(self.phrases)
+        by_key = self._by_key
+        if by_key is None:
+            by_key = self._filed()
         skeleton = text.skeleton
-        singles, groups = checks
-        for phrase, whole, inner in singles:
-            if whole and phrase in words:
-                return True
-            if inner and not inner <= words:
-                continue
-            if phrase in skeleton:
-                return True
-        for prefix, group in groups:
-            todo = [phrase for phrase, _, inner in group if not inner or inner <= words]
-            at = skeleton.find(prefix) if todo else -1
-            while at >= 0:
-                for phrase in todo:
-                    if skeleton.startswith(phrase, at):
-                        return True
-                at = skeleton.find(prefix, at + 1)
-        return False
+        for key in self._keys.intersection(words):
+            for phrase, rest in by_key[key]:
+                if rest <= words and phrase in skeleton:
+                    return True
+        if not self._single.isdisjoint(words):
+            return True
+        return any(sentinel in skeleton and phrase in skeleton for sentinel, phrase in self._marked)
+
+    def _filed(self) -> dict[str, tuple[tuple[str, frozenset[str]], ...]]:
+        """File the phrases: several-word ones by key word, one-word ones apart.
+
+        A phrase of several words is filed under the least common of its words but the last,
+        with its other words but the last. The last word may be inflected ("never refuses",
+        "language models"): the search finds it, so it is no condition. A one-word phrase is a
+        word of the text, or that word with an English suffix ("personas", "personality",
+        "roleplaying", "hypothetically").
+        """
+        filed: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        single: set[str] = set()
+        marked: list[tuple[str, str]] = []
+        for phrase in self.phrases:
+            tokens = re.findall(r"[^\W_]+", phrase)  # the tokens `ScanText.words` would split it into
+            if tokens == [phrase]:
+                single.update(phrase + suffix for suffix in _SUFFIXES)
+            elif len(tokens) < 2:  # "{prompt}": looked for after its rare character
+                marked.append((sentinel_of(phrase) or phrase, phrase))
+            else:
+                key = min(tokens[:-1], key=lambda t: (t in _COMMON, -len(t)))
+                filed.setdefault(key, []).append((phrase, frozenset(tokens[:-1]) - {key}))
+        self._single = frozenset(single)
+        self._marked = tuple(marked)
+        by_key = {key: tuple(found) for key, found in filed.items()}
+        self._keys = frozenset(by_key)
+        self._by_key = by_key  # published last: a thread that sees it sees the rest too
+        return by_key
 
 
-_Phrase = tuple[str, bool, frozenset[str]]  # a phrase, whether it is one token, its inner tokens
-_Checks = tuple[tuple[_Phrase, ...], tuple[tuple[str, tuple[_Phrase, ...]], ...]]
-
-
-def _phrase_checks(phrases: Sequence[str]) -> _Checks:
-    """The phrases' checks: alone, or in groups of three or more by first word and the space after it.
-
-    A grouped phrase has more than one token, so it is never found as a token of ``words``.
-    """
-    groups: dict[str, list[str]] = {}
-    for phrase in phrases:
-        space = phrase.find(" ", 1)
-        groups.setdefault(phrase if space < 0 else phrase[: space + 1], []).append(phrase)
-    singles = tuple(_phrase_check(p) for group in groups.values() if len(group) < 3 for p in group)
-    shared = tuple(
-        (prefix, tuple(_phrase_check(p) for p in group)) for prefix, group in groups.items() if len(group) >= 3
-    )
-    return singles, shared
-
-
-def _phrase_check(phrase: str) -> _Phrase:
-    tokens = list(re.finditer(r"[^\W_]+", phrase))  # the tokens `ScanText.words` would split it into
-    whole = len(tokens) == 1 and tokens[0].group() == phrase
-    inner = frozenset(m.group() for m in tokens if m.start() > 0 and m.end() < len(phrase))
-    return phrase, whole, inner
+# Endings a one-word cue phrase may take in a text ("persona" in "personas" and "personality").
+_SUFFIXES = ("", "s", "es", "ly", "ally", "ing", "ed", "d", "al", "ity", "lity", "ities", "lities", "ness")
 
 
 # Jailbreak templates (DAN, AIM, "developer mode", role-play personas) are long and vary
@@ -1553,18 +1563,16 @@ class _CueCount:
         candidates = 0
         for word in present:
             candidates |= by_word[word]
-        left = candidates.bit_count()
-        if left + 1 < CUES_STRICT:
+        # The persona name counts as one more core cue, looked for last (a scan of the text).
+        left = candidates.bit_count() + 1
+        if left < CUES_STRICT:
             return []
-        skeleton = text.skeleton
         count = cores = 0
-        if "gpt" in skeleton and self._name.search(skeleton) is not None:
-            count = cores = 1
         # Stop once even every remaining cue could not make a finding (`_cue_confidence` never
         # falls as either count grows): on prose dense with cue words, most phrase searches go.
         # Cheapest cues first (`_BY_COST`), so that the searches left out are the costly ones; the
         # order changes no count, as a finding is only made once every candidate is settled.
-        left_cores = (candidates & core_bits).bit_count()
+        left_cores = (candidates & core_bits).bit_count() + 1
         while candidates:
             low = candidates & -candidates
             candidates ^= low
@@ -1576,6 +1584,12 @@ class _CueCount:
             if cue.present(text, words):
                 count += 1
                 cores += cue.core
+        if _cue_confidence(count + 1, cores + 1) is None:
+            return []
+        skeleton = text.skeleton
+        if "gpt" in skeleton and self._name.search(skeleton) is not None:
+            count += 1
+            cores += 1
         confidence = _cue_confidence(count, cores)
         if confidence is None:
             return []
