@@ -18,7 +18,9 @@ import typing as _typing
 from ._version import __version__ as __version__
 from .decisions import Action as Action
 from .decisions import Decision as Decision
+from .decisions import Dropped as Dropped
 from .decisions import Finding as Finding
+from .decisions import RetrievalDecision as RetrievalDecision
 from .decisions import Severity as Severity
 from .decisions import TextDecision as TextDecision
 from .decisions import ToolDecision as ToolDecision
@@ -70,6 +72,7 @@ __all__ = [
     "Delegation",
     "DelegationError",
     "DelegationVerifier",
+    "Dropped",
     "Finding",
     "Guard",
     "GuardFailed",
@@ -78,6 +81,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyIssue",
+    "RetrievalDecision",
     "Scope",
     "Session",
     "Severity",

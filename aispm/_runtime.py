@@ -138,12 +138,22 @@ class Runtime:
 
         Untrusted text (a tool result, a retrieved document) taints the session when the prompt
         guard flags it, or, for the sources listed in ``tools.taint.sources``, whatever it holds.
+        The retrieval filter's decisions count as text from ``retrieval``: flagged when it
+        quarantined a document.
         """
-        source = attributes.get(semconv.PROMPT_SOURCE) if attributes else None
+        attributes = attributes or {}
         taint = None
-        untrusted = decision.guard == "prompt" and source in UNTRUSTED_SOURCES
-        if untrusted and (decision.findings or source in self.policy.tools.taint.sources):
-            origin = attributes.get(semconv.PROMPT_ORIGIN) if attributes else None
+        source: object
+        if decision.guard == "retrieval":
+            source, origin = "retrieval", attributes.get(semconv.RETRIEVAL_ORIGIN)
+            flagged = bool(getattr(decision, "quarantined", ()))
+            entered = bool(decision.value)
+        else:
+            source, origin = attributes.get(semconv.PROMPT_SOURCE), attributes.get(semconv.PROMPT_ORIGIN)
+            flagged = bool(decision.findings)
+            entered = True
+        untrusted = decision.guard in ("prompt", "retrieval") and source in UNTRUSTED_SOURCES
+        if untrusted and (flagged or (entered and source in self.policy.tools.taint.sources)):
             taint = f"{source}:{origin}" if origin else str(source)
         risk = sum(RISK_WEIGHTS[f.severity] for f in decision.findings)
         if risk or taint is not None:

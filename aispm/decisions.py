@@ -9,12 +9,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 __all__ = [
     "Action",
     "Decision",
+    "Dropped",
     "Finding",
+    "RetrievalDecision",
     "Severity",
     "TextDecision",
     "ToolDecision",
@@ -222,6 +224,75 @@ class ToolDecision(Decision[dict[str, Any]]):
         return self.value
 
 
+class Dropped(NamedTuple):
+    """One retrieved document the retrieval filter did not pass on. Never holds its content.
+
+    A named tuple: the filter makes one per dropped document, and builds it at tuple speed.
+
+    Attributes:
+        position: Its position in the list the filter was given.
+        id: Its id (the metadata id field, or the framework object's id), or ``""``.
+        rule_id: Why: ``retrieval.acl``, ``retrieval.tenant``, ``retrieval.label``,
+            ``retrieval.missing_metadata``, ``retrieval.malformed_metadata``,
+            ``retrieval.not_authorized`` (a document authorizer said no),
+            ``retrieval.quarantined`` (the prompt guard flagged its text) or
+            ``retrieval.unredactable`` (it had to be rewritten and its type cannot be copied).
+    """
+
+    position: int
+    id: str
+    rule_id: str
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class RetrievalDecision(Decision[list[Any]]):
+    """Decision about a list of retrieved documents.
+
+    ``value`` (also ``documents``) holds the documents that may reach the model, in their
+    original type and order; redacted or wrapped ones are new objects, the originals are
+    never changed. Findings are those of the kept documents' scans, their offsets relative
+    to the text of the document they were found in.
+
+    Attributes:
+        dropped: The documents left out, with the rule that left each out.
+        redacted: Input positions of kept documents whose text was redacted.
+        quarantined: Input positions of documents the prompt guard flagged (dropped, or
+            kept inside a warning block, as the policy says).
+    """
+
+    dropped: tuple[Dropped, ...] = ()
+    redacted: tuple[int, ...] = ()
+    quarantined: tuple[int, ...] = ()
+
+    def __init__(
+        self,
+        action: Action,
+        guard: str,
+        value: list[Any],
+        findings: tuple[Finding, ...] = (),
+        rule_ids: tuple[str, ...] = (),
+        reason: str = "",
+        duration_ns: int = 0,
+        dropped: tuple[Dropped, ...] = (),
+        redacted: tuple[int, ...] = (),
+        quarantined: tuple[int, ...] = (),
+    ) -> None:
+        Decision.__init__(self, action, guard, value, findings, rule_ids, reason, duration_ns)
+        _set_dropped(self, dropped)
+        _set_redacted(self, redacted)
+        _set_quarantined(self, quarantined)
+
+    @property
+    def documents(self) -> list[Any]:
+        """The documents that may reach the model; empty on a deny."""
+        return self.value
+
+    @property
+    def kept(self) -> list[Any]:
+        """Alias of `documents`."""
+        return self.value
+
+
 def _setter(cls: type, name: str) -> Any:
     return cls.__dict__[name].__set__
 
@@ -237,6 +308,9 @@ _set_tool = _setter(ToolDecision, "tool")
 _set_delegation_id = _setter(ToolDecision, "delegation_id")
 _set_approval = _setter(ToolDecision, "approval")
 _set_approver = _setter(ToolDecision, "approver")
+_set_dropped = _setter(RetrievalDecision, "dropped")
+_set_redacted = _setter(RetrievalDecision, "redacted")
+_set_quarantined = _setter(RetrievalDecision, "quarantined")
 
 
 def combine(decisions: Iterable[Decision[T]], *, value: T | None = None) -> Decision[T]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from . import _decorators
 from ._clock import Clock, utc_now
+from ._redact import Redactor
 from ._runtime import Runtime
 from ._telemetry import Reporter
 from ._text import TextEngine
@@ -25,6 +26,8 @@ from .posture.inventory import Inventory
 from .principals import Session
 from .principals import session as _session
 from .prompt import PromptGuard
+from .retrieval._access import DocumentAuthorizer, MetadataAuthorizer
+from .retrieval._filter import RetrievalFilter
 from .state import MemoryStore, StateStore
 from .tools import ToolAuthorizer
 from .vault import SessionVault
@@ -67,6 +70,9 @@ class Guard:
         audit: A tamper-evident log (`aispm.audit.AuditLog`) every decision is appended to,
             with its on-behalf-of chain, delegation and approval. A decision that cannot be
             recorded is a failed guard (denied when ``fail_mode`` is ``closed``).
+        document_authorizers: More `aispm.retrieval.DocumentAuthorizer`s for the retrieval
+            filter (a relationship-based system such as OpenFGA); a document is kept only if the
+            built-in metadata model and every one of these admit it.
 
     Raises:
         PolicyError: The policy does not validate, names an unknown detector, or
@@ -92,6 +98,7 @@ class Guard:
         revocations: Revocations | None = None,
         approver: ApprovalHandler | None = None,
         audit: AuditLog | None = None,
+        document_authorizers: Iterable[DocumentAuthorizer] = (),
     ) -> None:
         if policy is None:
             policy = Policy.default()
@@ -121,8 +128,18 @@ class Guard:
             audit=audit,
         )
         self._runtime = runtime
-        self.prompt: PromptGuard = PromptGuard(TextEngine("prompt", runtime, policy.prompt), runtime)
+        prompt = TextEngine("prompt", runtime, policy.prompt)
+        self.prompt: PromptGuard = PromptGuard(prompt, runtime)
         """Checks what enters the model."""
+        redaction = policy.output.redaction
+        self.retrieval: RetrievalFilter = RetrievalFilter(
+            runtime,
+            policy.retrieval,
+            prompt,
+            (MetadataAuthorizer(policy.retrieval), *_authorizers(document_authorizers)),
+            Redactor(redaction.mode, modes=redaction.modes, vault=runtime.vault),
+        )
+        """Filters retrieved documents: access control, quarantine, redaction."""
         self.output: OutputScanner = OutputScanner(TextEngine("output", runtime, policy.output), runtime)
         """Scans and redacts what leaves the model."""
         self.tools: ToolAuthorizer = ToolAuthorizer(
@@ -173,20 +190,37 @@ class Guard:
         roles: Iterable[str] | None = None,
         agent: str | None = None,
         delegation: str | None = None,
+        groups: Iterable[str] | None = None,
+        clearance: str | None = None,
+        tenant: str | None = None,
     ) -> Iterator[Session]:
         """Run the block as ``agent`` acting for ``user``; nested, add a sub-agent to the chain.
 
         The session follows the block into asyncio tasks it starts and never
         leaks into concurrent tasks or other threads. A nested session keeps the
-        user, may drop roles but not add them, and only appends agents.
-        ``delegation`` is the signed grant the agent acts under (a `Delegation`'s
-        token); tool calls are then also bounded by its scopes.
+        user, clearance and tenant, may drop roles and groups but not add them,
+        and only appends agents. ``delegation`` is the signed grant the agent acts
+        under (a `Delegation`'s token); tool calls are then also bounded by its
+        scopes. ``groups``, ``clearance`` (a label of ``retrieval.labels``) and
+        ``tenant`` are the user's, for the retrieval filter.
 
         Raises:
-            PolicyError: An argument is invalid, or a nested session tries to
-                change the user or add roles.
+            PolicyError: An argument is invalid, ``clearance`` is not a label of the
+                policy, or a nested session tries to change the user, clearance or
+                tenant, or to add roles or groups.
         """
-        with _session(user=user, roles=roles, agent=agent, delegation=delegation) as entered:
+        labels = self.policy.retrieval.labels
+        if clearance is not None and clearance not in labels:
+            raise PolicyError(f"unknown clearance {clearance!r}; expected one of {list(labels)}")
+        with _session(
+            user=user,
+            roles=roles,
+            agent=agent,
+            delegation=delegation,
+            groups=groups,
+            clearance=clearance,
+            tenant=tenant,
+        ) as entered:
             if agent is not None:
                 parent = entered.agents[-2] if len(entered.agents) > 1 else None
                 self.inventory.record_agent(agent, user=entered.user, parent=parent)
@@ -307,6 +341,14 @@ class Guard:
         return _decorators.tool(self, fn, name=name, risk=risk, description=description)
 
 
+def _authorizers(extra: Iterable[DocumentAuthorizer]) -> tuple[DocumentAuthorizer, ...]:
+    found = tuple(extra)
+    for authorizer in found:
+        if not isinstance(authorizer, DocumentAuthorizer):
+            raise PolicyError(f"{type(authorizer).__name__} does not implement the DocumentAuthorizer protocol")
+    return found
+
+
 def _build_detectors(policy: Policy, extra: Iterable[Detector]) -> dict[str, Detector]:
     custom: dict[str, Detector] = {}
     for detector in extra:
@@ -316,7 +358,7 @@ def _build_detectors(policy: Policy, extra: Iterable[Detector]) -> dict[str, Det
             raise PolicyError(f"detector id {detector.id!r} is already taken")
         custom[detector.id] = detector
     wanted: dict[str, str] = {}
-    for section in ("prompt", "output"):
+    for section in ("prompt", "output", "retrieval"):
         guard_policy = getattr(policy, section)
         for i, name in enumerate(guard_policy.detectors):
             wanted.setdefault(name, f"{section}.detectors.{i}")

@@ -32,29 +32,32 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ._ids import DetectorId, RuleId
+from ._retrieval_policy import PII_AND_SECRET_DETECTORS, AgentAccess, MetadataFields, RetrievalPolicy, SpotlightPolicy
 from .constraints import ArgConstraint
 from .decisions import Action, Severity
 from .errors import MissingExtraError, PolicyError, PolicyIssue
 
 __all__ = [
+    "AgentAccess",
     "AllowEntry",
     "GuardPolicy",
     "LinkPolicy",
     "Limits",
+    "MetadataFields",
     "OutputPolicy",
     "Policy",
     "PromptPolicy",
     "RedactionPolicy",
+    "RetrievalPolicy",
     "RoleOverride",
     "Rule",
+    "SpotlightPolicy",
     "ToolPolicy",
     "ToolSpec",
     "VaultPolicy",
 ]
 
-_ID = r"^[a-z0-9_]+(?:[.-][a-z0-9_]+)*$"
-DetectorId = Annotated[str, Field(pattern=_ID, description="Dotted detector id, e.g. pii.email")]
-RuleId = Annotated[str, Field(pattern=_ID, description="Dotted rule id, e.g. prompt.database_operations")]
 
 SOURCES = ("user", "system", "tool", "retrieval", "agent", "model")
 """Where a checked text came from; everything but ``user`` and ``system`` is untrusted."""
@@ -279,34 +282,7 @@ class OutputPolicy(GuardPolicy):
     _default_actions: ClassVar[Mapping[Severity, Action]] = _REDACT_ACTIONS
 
     detectors: tuple[DetectorId, ...] = (
-        "pii.email",
-        "pii.phone",
-        "pii.credit_card",
-        "pii.us_ssn",
-        "pii.iban",
-        "pii.ip_address",
-        "pii.uk_nino",
-        "pii.aba_routing",
-        "secrets.aws_access_key",
-        "secrets.github_token",
-        "secrets.private_key",
-        "secrets.aws_secret_key",
-        "secrets.gitlab_token",
-        "secrets.slack_token",
-        "secrets.slack_webhook",
-        "secrets.stripe_key",
-        "secrets.google_api_key",
-        "secrets.openai_key",
-        "secrets.anthropic_key",
-        "secrets.huggingface_token",
-        "secrets.npm_token",
-        "secrets.sendgrid_key",
-        "secrets.twilio_key",
-        "secrets.jwt",
-        "secrets.database_url",
-        "secrets.basic_auth_url",
-        "secrets.password",
-        "secrets.generic_secret",
+        *PII_AND_SECRET_DETECTORS,
         "leakage.canary",
         "leakage.system_prompt",
         "exfiltration.link",
@@ -504,6 +480,7 @@ class Policy(_Model):
     prompt: PromptPolicy = Field(default_factory=PromptPolicy)
     output: OutputPolicy = Field(default_factory=OutputPolicy)
     tools: ToolPolicy = Field(default_factory=ToolPolicy)
+    retrieval: RetrievalPolicy = Field(default_factory=RetrievalPolicy)
 
     @classmethod
     def default(cls) -> Policy:

@@ -6,7 +6,8 @@ session lives in a ``ContextVar``, so it follows the code that opened it into
 asyncio tasks and never leaks between concurrent tasks or threads.
 
 A nested session can only narrow what it inherits: it keeps the user, may
-drop roles but never add them, and only appends agents.
+drop roles and groups but never add them, keeps the clearance and tenant,
+and only appends agents.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Session:
         delegation: The signed delegation token the acting agent holds (see `aispm.delegation`),
             or ``None``. A nested session inherits it unless given its own: a sub-agent
             without a grant of its own cannot act under its parent's.
+        groups: The user's groups, for document access control (see `aispm.retrieval`).
+        clearance: The user's clearance: the highest classification label they may read,
+            or ``None`` for the policy's ``retrieval.default_clearance``.
+        tenant: The tenant the user belongs to, or ``None``.
     """
 
     id: str
@@ -41,6 +46,9 @@ class Session:
     roles: frozenset[str] = frozenset()
     agents: tuple[str, ...] = ()
     delegation: str | None = None
+    groups: frozenset[str] = frozenset()
+    clearance: str | None = None
+    tenant: str | None = None
 
     @property
     def agent(self) -> str | None:
@@ -68,29 +76,38 @@ def _name(value: object, what: str) -> str:
     return value
 
 
+def _names(values: Iterable[str] | None, what: str) -> frozenset[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        raise PolicyError(f"{what}s must be a collection of strings, not one string")
+    return frozenset(_name(v, what) for v in values)
+
+
 def open_session(
     *,
     user: str | None = None,
     roles: Iterable[str] | None = None,
     agent: str | None = None,
     delegation: str | None = None,
+    groups: Iterable[str] | None = None,
+    clearance: str | None = None,
+    tenant: str | None = None,
 ) -> Session:
     """Build the session that ``session(...)`` would enter, without entering it.
 
     Raises:
         PolicyError: The arguments are not strings, or a nested session tries
-            to change the user or add roles.
+            to change the user, clearance or tenant, or to add roles or groups.
     """
     parent = _current.get()
     if delegation is not None and (not isinstance(delegation, str) or not delegation):
         raise PolicyError("delegation must be a non-empty token string")
-    if user is not None:
-        _name(user, "user")
-    if agent is not None:
-        _name(agent, "agent")
-    if isinstance(roles, str):
-        raise PolicyError("roles must be a collection of strings, not one string")
-    role_set = None if roles is None else frozenset(_name(r, "role") for r in roles)
+    for value, what in ((user, "user"), (agent, "agent"), (clearance, "clearance"), (tenant, "tenant")):
+        if value is not None:
+            _name(value, what)
+    role_set = _names(roles, "role")
+    group_set = _names(groups, "group")
     if parent is None:
         return Session(
             id=secrets.token_hex(8),
@@ -98,17 +115,28 @@ def open_session(
             roles=role_set or frozenset(),
             agents=(agent,) if agent is not None else (),
             delegation=delegation,
+            groups=group_set or frozenset(),
+            clearance=clearance,
+            tenant=tenant,
         )
     if user is not None and user != parent.user:
         raise PolicyError("a nested session cannot change the user; open a new top-level session")
     if role_set is not None and not role_set <= parent.roles:
         raise PolicyError("a nested session can drop roles but not add them")
+    if group_set is not None and not group_set <= parent.groups:
+        raise PolicyError("a nested session can drop groups but not add them")
+    for value, inherited, what in ((clearance, parent.clearance, "clearance"), (tenant, parent.tenant, "tenant")):
+        if value is not None and value != inherited:
+            raise PolicyError(f"a nested session cannot change the {what}; open a new top-level session")
     return Session(
         id=parent.id,
         user=parent.user,
         roles=parent.roles if role_set is None else role_set,
         agents=parent.agents + ((agent,) if agent is not None else ()),
         delegation=parent.delegation if delegation is None else delegation,
+        groups=parent.groups if group_set is None else group_set,
+        clearance=parent.clearance,
+        tenant=parent.tenant,
     )
 
 
@@ -119,13 +147,18 @@ def session(
     roles: Iterable[str] | None = None,
     agent: str | None = None,
     delegation: str | None = None,
+    groups: Iterable[str] | None = None,
+    clearance: str | None = None,
+    tenant: str | None = None,
 ) -> Iterator[Session]:
     """Enter a session for ``user`` served by ``agent``, or extend the current one.
 
     Raises:
         PolicyError: See `open_session`.
     """
-    entered = open_session(user=user, roles=roles, agent=agent, delegation=delegation)
+    entered = open_session(
+        user=user, roles=roles, agent=agent, delegation=delegation, groups=groups, clearance=clearance, tenant=tenant
+    )
     token = _current.set(entered)
     try:
         yield entered

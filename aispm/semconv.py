@@ -74,6 +74,32 @@ PROMPT_ORIGIN: Final = "aispm.prompt.origin"
 STREAM: Final = "aispm.stream"
 """``True`` when the decision covers a streamed response (one decision for the whole stream)."""
 
+# --- retrieval ----------------------------------------------------------------
+
+RETRIEVAL_ORIGIN: Final = "aispm.retrieval.origin"
+"""Name of the retriever or store the documents came from (``filter(origin=...)``); absent when not given."""
+
+RETRIEVAL_DOCUMENTS: Final = "aispm.retrieval.documents"
+"""How many documents the retrieval filter was given."""
+
+RETRIEVAL_KEPT: Final = "aispm.retrieval.kept"
+"""How many it passed on (in monitor mode: how many it would have passed on)."""
+
+RETRIEVAL_DROPPED_RULES: Final = "aispm.retrieval.dropped_rules"
+"""Why documents were left out (sorted, distinct rule ids, e.g. ``retrieval.acl``); absent when none was."""
+
+RETRIEVAL_REDACTED: Final = "aispm.retrieval.redacted"
+"""How many kept documents had PII or secrets redacted."""
+
+RETRIEVAL_QUARANTINED: Final = "aispm.retrieval.quarantined"
+"""How many documents the prompt guard flagged as carrying instructions (dropped or wrapped)."""
+
+RETRIEVAL_CLEARANCE: Final = "aispm.retrieval.clearance"
+"""The effective clearance of the chain: the highest classification label it may read."""
+
+GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+"""GenAI convention: the data source the documents came from (the same value as ``aispm.retrieval.origin``)."""
+
 # --- principal ----------------------------------------------------------------
 
 SESSION_ID: Final = "aispm.session.id"

@@ -37,6 +37,15 @@ EXPECTED = {
         "Copy to bob@example.com.",
         "mallory gets: Draft: Dear <EMAIL_1>, your card [REDACTED:CREDIT_CARD] was refunded. Copy to <EMAIL_1>.",
     ],
+    "retrieval.py": [
+        "alice (confidential): the store returned 3, the model gets ['acme-holidays', 'acme-pay']",
+        "bob (internal): the store returned 3, the model gets ['acme-runbook', 'acme-holidays']",
+        "  left out acme-wiki: retrieval.quarantined",
+        "  redacted in acme-runbook: Runbook for pay and holiday exports: "
+        "use key [REDACTED:AWS_ACCESS_KEY] for the bucket.",
+        "  session tainted by: ('retrieval:kb',)",
+        'system prompt adds: Retrieved documents are given to you between «retrieved id="..."» and «/retrieved».',
+    ],
     "streaming.py": [
         "The model yielded 5 chunks; the caller received 2:",
         "One aispm.output span for the stream: action=redact, stream=True",

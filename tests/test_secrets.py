@@ -270,6 +270,8 @@ TABLES: dict[str, list[tuple[str, list[str]]]] = {
         ("<password>Hunter22</password>", ["Hunter22"]),
         ("$settings['password'] = 'Pw9k2Lq';", ["Pw9k2Lq"]),
         ("smtpPassword: 'Mx9Lq2'", ["Mx9Lq2"]),
+        # after a PEM armour line: "-----" is no flag, and must not swallow the assignment
+        ('-----END PGP PRIVATE KEY BLOCK-----  smtpPassword="21fH^!ZM9"', ["21fH^!ZM9"]),
         ("PGPASSWORD=Pg7xw2 psql", ["Pg7xw2"]),
         ("passphrase = 'correct horse battery staple'", ["correct horse battery staple"]),
         ("password = user_input", ["user_input"]),  # at 0.5: reads like code, see below

@@ -553,7 +553,9 @@ _ASSIGNMENT_TAIL = (
     r"(?P<op>:=|=>|\?=|=(?!=)|:(?![:/\\])|>)[ \t]{0,8}+" + _VALUE
 )
 # A command-line flag takes its value after a space: "--db-password hunter2".
-_FLAG = r"--(?P<rest>[\w.-]{1,48}+)(?P<close>)(?P<op>[ \t])[ \t]{0,4}+" + _VALUE
+# A flag's name starts with a letter or digit right after its two dashes: "-----" (a divider, a PEM
+# armour line) is no flag, and read as one it would swallow an assignment that follows it.
+_FLAG = r"(?<!-)--(?P<rest>[a-z0-9][\w.-]{0,47}+)(?P<close>)(?P<op>[ \t])[ \t]{0,4}+" + _VALUE
 _KEY_CHARS = r"[\w.-]*\Z"
 # Characters of a key (lower case: keys are read on the folded view). The key starts where they
 # stop, at most 48 characters before the key word: one `str.rstrip` finds it.
