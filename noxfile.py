@@ -11,7 +11,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
-nox.options.sessions = ["lint", "typecheck", "tests", "frameworks", "extras", "docs", "examples"]
+nox.options.sessions = ["lint", "typecheck", "tests", "frameworks", "langchain", "extras", "docs", "examples"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -82,6 +82,26 @@ def frameworks(session: nox.Session) -> None:
     )
 
 
+@nox.session
+@nox.parametrize("versions", ["newest", "oldest"])
+def langchain(session: nox.Session, versions: str) -> None:
+    """The LangChain adapter with real langchain-core and langchain (create_agent, middleware), at the
+    newest releases and at the oldest the extra claims to support."""
+    session.install(*_group("test"))
+    if versions == "oldest":
+        session.install(*LANGCHAIN_OLDEST)
+    else:
+        session.install(*_group("langchain"))
+    session.install("-e", ".")
+    session.run("pytest", "integrations/langchain/tests", *session.posargs)
+
+
+LANGCHAIN_OLDEST = ("langchain-core==1.6.5", "langchain==1.4.2", "numpy>=1.26")
+"""The floors of the ``langchain`` and ``langchain-agents`` extras (pyproject.toml), tested as such. Older
+1.x releases install here but not together: pip pairs langchain 1.0 with a langgraph-checkpoint that needs
+a newer langchain-core."""
+
+
 @nox.session(venv_backend="virtualenv")
 def extras(session: nox.Session) -> None:
     """The adapters of optional extras, for real: ONNX and Hugging Face classifiers on tiny models
@@ -120,7 +140,7 @@ def docs(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Each example runs as a script, offline."""
     session.install(*_group("test"))
-    session.install("-e", ".[cli]")
+    session.install("-e", ".[cli,langchain-agents]", "numpy>=1.26")  # numpy: langchain-core's fake embeddings
     session.run("pytest", "tests/test_examples.py", *session.posargs)
     for script in sorted(Path("examples").glob("*.py")):
         session.run("python", str(script))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .errors import PolicyError
 
-__all__ = ["Session", "current_session", "session"]
+__all__ = ["Session", "current_session", "resume_session", "session"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,5 +162,29 @@ def session(
     token = _current.set(entered)
     try:
         yield entered
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def resume_session(existing: Session) -> Iterator[Session]:
+    """Make ``existing`` the current session again for the block (the same id, chain and rights).
+
+    For adapters whose framework calls back once per step of one run (a LangChain agent's
+    model and tool calls): each step resumes the run's session, so its taint, risk and budgets
+    carry from step to step. Inside another session it is refused: that would swap who acts.
+
+    Raises:
+        TypeError: ``existing`` is not a `Session`.
+        PolicyError: A different session is current.
+    """
+    if not isinstance(existing, Session):
+        raise TypeError(f"expected a Session, got {type(existing).__name__}")
+    current = _current.get()
+    if current is not None and current is not existing:
+        raise PolicyError("another session is current; resume a session only outside any session")
+    token = _current.set(existing)
+    try:
+        yield existing
     finally:
         _current.reset(token)

@@ -228,11 +228,12 @@ class ToolAuthorizer:
     async def aauthorize(self, tool: str, args: Mapping[str, Any] | None = None) -> ToolDecision:
         """Async twin of `authorize`; an approval handler is awaited without blocking the loop."""
         call = self._start(tool, args)
-        if call.action is not Action.REQUIRE_APPROVAL or self._approver is None:
+        approver = self._approver
+        if approver is None or not self._asks(call):
             return self._finish(call, None, explicit=False)
         from .approval import aresolve
 
-        outcome = await aresolve(self._approver, self._request(call), clock=self._clock)
+        outcome = await aresolve(approver, self._request(call), clock=self._clock)
         return self._finish(call, outcome, explicit=False)
 
     def check(self, tool: str, args: Mapping[str, Any] | None = None) -> ToolDecision:
@@ -241,12 +242,21 @@ class ToolAuthorizer:
 
     def _run(self, tool: Any, args: Mapping[str, Any] | None, *, explicit: bool) -> ToolDecision:
         call = self._start(tool, args)
-        if call.action is not Action.REQUIRE_APPROVAL or self._approver is None:
+        approver = self._approver
+        if approver is None or not self._asks(call):
             return self._finish(call, None, explicit=explicit)
         from .approval import resolve
 
-        outcome = resolve(self._approver, self._request(call), clock=self._clock)
+        outcome = resolve(approver, self._request(call), clock=self._clock)
         return self._finish(call, outcome, explicit=explicit)
+
+    def _asks(self, call: _Call) -> bool:
+        """Whether a human is asked (when there is an approver): the call needs approval and the guard enforces.
+
+        In monitor mode the ``require_approval`` decision is reported and the call goes on: asking
+        someone whose answer changes nothing would only hold the call up.
+        """
+        return call.action is Action.REQUIRE_APPROVAL and not self._rt.monitor
 
     def _start(self, tool: Any, args: Mapping[str, Any] | None) -> _Call:
         """Validate the call and evaluate the policy; a failure is kept to be reported (fail closed)."""

@@ -13,6 +13,16 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # The line (or lines) each example must print: the point of the scenario.
 EXPECTED = {
+    "langchain_agent.py": [
+        "approval asked: send_email for ('user:bob', 'agent:support') because ('tools.tainted_session',)",
+        "tool search_kb: 'Shipping takes 3 days.'",
+        "tool send_email: 'tool call not permitted by policy'",
+        "answer: Shipping takes 3 days. (Deploy key for the export: [REDACTED:AWS_ACCESS_KEY].)",
+        "e-mails sent: 0",
+        "span aispm.retrieval: redact ('retrieval.label', 'retrieval.quarantined')",
+        "span aispm.tools: deny ('tools.tainted_session', 'approval.denied')",
+        "span aispm.output: redact ('secrets.aws_access_key',)",
+    ],
     "plain_agent.py": [
         "blocked: prompt guard: deny (injection.instruction_override, injection.system_prompt_extraction)",
         "agent: It uses [REDACTED:AWS_ACCESS_KEY]; ask [REDACTED:EMAIL] to rotate it.",

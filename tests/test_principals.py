@@ -243,3 +243,21 @@ async def test_session_follows_into_tasks_it_starts(make_guard: GuardFactory) ->
         inherited = await asyncio.create_task(child())
     assert inherited is s
     assert await asyncio.create_task(child()) is None
+
+
+def test_a_session_can_be_resumed_outside_any_other() -> None:
+    from aispm.principals import open_session, resume_session
+
+    opened = open_session(user="alice", roles=["analyst"], agent="bot")
+    bob = open_session(user="bob")
+    assert aispm.current_session() is None
+    with resume_session(opened) as resumed:
+        assert resumed is opened
+        assert aispm.current_session() is opened
+        with resume_session(opened):  # the same one again: fine
+            assert aispm.current_session() is opened
+        with pytest.raises(PolicyError, match="another session"), resume_session(bob):
+            pass
+    assert aispm.current_session() is None
+    with pytest.raises(TypeError, match="Session"), resume_session("alice"):  # type: ignore[arg-type]
+        pass
