@@ -145,10 +145,11 @@ class MetadataAuthorizer:
     fails names the rule. Cost: a few dictionary and set operations per document.
     """
 
-    __slots__ = ("_policy",)
+    __slots__ = ("_labels", "_policy")
 
     def __init__(self, policy: RetrievalPolicy) -> None:
         self._policy = policy
+        self._labels = frozenset(policy.labels)
 
     def authorize(self, access: Access, documents: Sequence[DocumentRef]) -> list[str | None]:
         """See `DocumentAuthorizer.authorize`."""
@@ -165,7 +166,7 @@ class MetadataAuthorizer:
         fields = policy.fields
         lenient = policy.missing == "allow"
         missing = None if lenient else MISSING  # an ACL-less document, when lenient, is readable
-        known = frozenset(policy.labels)
+        known = self._labels
         visible = access.labels
         default_label = policy.default_label
         tenant_key = fields.tenant if access.tenant is not None or access.conflict else None

@@ -170,12 +170,13 @@ class RetrievalFilter:
         docs, refs, verdicts = call.docs, call.refs, call.verdicts
         dropped = [_new(Dropped, (i, refs[i][0], v)) for i, v in enumerate(verdicts) if v is not None]
         kept = [i for i, v in enumerate(verdicts) if v is None]
-        out = [docs[i] for i in kept]
         findings: list[Finding] = []
         redacted: list[int] = []
         quarantined: list[int] = []
         mode = policy.spotlight.mode
-        if policy.enabled and (policy.scan or policy.redact or mode != "off"):
+        if not (policy.enabled and (policy.scan or policy.redact or mode != "off")):
+            out = [docs[i] for i in kept]
+        else:
             out = []
             for i in kept:
                 doc = self._rewritten(call, i, findings, redacted, quarantined)

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from langchain_core.messages import BaseMessage
 
-__all__ = ["content_texts", "source_of"]
+__all__ = ["content_texts", "role_source", "source_of"]
 
 ROLE_SOURCES: Final = {
     "human": "user",
@@ -34,12 +34,16 @@ def source_of(message: BaseMessage, user: str = "user") -> tuple[str, str | None
     """
     kind = message.type
     role = getattr(message, "role", None) if kind == "chat" else kind
-    source = ROLE_SOURCES.get(role.lower(), "agent") if isinstance(role, str) else "agent"
-    if source == "user":
-        source = user
+    source = role_source(role, user) if isinstance(role, str) else "agent"
     name = message.name
     origin = name if source in ("tool", "agent") and isinstance(name, str) and name else None
     return source, origin
+
+
+def role_source(role: str, user: str = "user") -> str:
+    """The source of a message ``type`` or role name (``("human", ...)`` pairs and role dicts too), as above."""
+    source = ROLE_SOURCES.get(role.lower(), "agent")
+    return user if source == "user" else source
 
 
 def content_texts(content: str | list[str | dict[str, Any]]) -> list[str]:

@@ -39,7 +39,7 @@ import aispm
 from aispm.output import StreamScan
 
 from ._config import session_from_config
-from ._messages import ROLE_SOURCES, source_of
+from ._messages import ROLE_SOURCES, role_source, source_of
 
 __all__ = [
     "OutputGuardRunnable",
@@ -287,11 +287,11 @@ def _walk(value: Any, source: str, fn: _Mapper) -> Any:
     if isinstance(value, PromptValue):
         raise TypeError(f"unsupported prompt value {type(value).__name__}; convert it to messages first")
     if isinstance(value, tuple) and len(value) == 2 and value[0] in ROLE_SOURCES:  # ("human", content)
-        role = _role(value[0], source)
+        role = role_source(value[0], source)
         content = _map_content(value[1], lambda text: fn(text, role, None))
         return value if content is value[1] else (value[0], content)
     if isinstance(value, Mapping) and isinstance(value.get("role"), str) and "content" in value:  # a message dict
-        role = _role(value["role"], source)
+        role = role_source(value["role"], source)
         content = _map_content(value["content"], lambda text: fn(text, role, None))
         return value if content is value["content"] else {**value, "content": content}
     if isinstance(value, Mapping):
@@ -511,9 +511,3 @@ class _AgentStreams:
         for stream, _ in self._streams.values():
             stream.abandon()
         self._streams.clear()
-
-
-def _role(role: str, user: str) -> str:
-    """The source of a ``(role, content)`` pair or a role dict, as `source_of` reads a message's role."""
-    source = ROLE_SOURCES.get(role.lower(), "agent")
-    return user if source == "user" else source
