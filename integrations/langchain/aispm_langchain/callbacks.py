@@ -71,6 +71,8 @@ _T = TypeVar("_T")
 _NOT_ACCESS: Final = frozenset({"retrieval.quarantined", "retrieval.unredactable"})
 """Rule ids of documents the filter leaves out for their content, not for who is asking."""
 
+_CONFIG_KEYS: Final = frozenset(CONFIG_KEYS)
+
 MAX_RUNS: Final = 10_000
 """Runs remembered at once; the oldest are forgotten first (runs whose end event never came)."""
 
@@ -140,7 +142,11 @@ class AispmCallbackHandler(BaseCallbackHandler):
         self, run_id: UUID, parent_run_id: UUID | None, metadata: Mapping[str, Any] | None, origin: str | None = None
     ) -> _Run:
         """Remember a starting run: its principal (its own, else its parent's) and its top-level run."""
-        named = {k: metadata[k] for k in CONFIG_KEYS if metadata and metadata.get(k) is not None}
+        named = (
+            {k: metadata[k] for k in CONFIG_KEYS if metadata.get(k) is not None}
+            if metadata and not _CONFIG_KEYS.isdisjoint(metadata)
+            else None
+        )
         with self._lock:
             parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
             config = {"metadata": named} if named else parent.config if parent is not None else {}
@@ -160,6 +166,8 @@ class AispmCallbackHandler(BaseCallbackHandler):
             return self._runs.pop(run_id, None)
 
     def _in_session(self, run: _Run, call: Callable[[], _T]) -> _T:
+        if not run.config:  # no principal named: the current session (if any) applies as it is
+            return call()
         with session_from_config(self._guard, run.config):
             return call()
 
