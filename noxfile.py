@@ -11,7 +11,17 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
-nox.options.sessions = ["lint", "typecheck", "tests", "frameworks", "langchain", "extras", "docs", "examples"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "frameworks",
+    "langchain",
+    "llamaindex",
+    "extras",
+    "docs",
+    "examples",
+]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -36,6 +46,9 @@ def typecheck(session: nox.Session) -> None:
     session.install(*_group("typecheck"), *_group("frameworks"))
     session.install("-e", ".[yaml,cli,testing]")
     session.run("mypy")
+    # A second package named ``tests`` (pyproject.toml excludes it from the run above); files named
+    # on the command line are checked even though excluded.
+    session.run("mypy", *sorted(map(str, Path("integrations/llamaindex/tests").glob("*.py"))))
 
 
 @nox.session
@@ -102,6 +115,24 @@ LANGCHAIN_OLDEST = ("langchain-core==1.6.5", "langchain==1.4.2", "numpy>=1.26")
 a newer langchain-core."""
 
 
+@nox.session
+@nox.parametrize("versions", ["newest", "oldest"])
+def llamaindex(session: nox.Session, versions: str) -> None:
+    """The LlamaIndex adapter with real llama-index-core (agents, engines, instrumentation), at the newest
+    release and at the oldest the extra claims to support; 100% branch coverage at the newest."""
+    session.install(*_group("test"))
+    session.install(*(LLAMAINDEX_OLDEST if versions == "oldest" else _group("llamaindex")))
+    session.install("-e", ".")
+    coverage = ["--cov=aispm_llamaindex", "--cov-branch", "--cov-fail-under=100"] if versions == "newest" else []
+    session.run("pytest", "integrations/llamaindex/tests", *coverage, *session.posargs)
+
+
+LLAMAINDEX_OLDEST = ("llama-index-core==0.14.22",)
+"""The floor of the ``llamaindex`` extra (pyproject.toml), tested as such: the first 0.14 release whose
+``FunctionTool`` runs a sync tool with the caller's context variables (before it, a sync tool of an agent
+ran outside the caller's ``guard.session``, and everything it asked the guards failed closed)."""
+
+
 @nox.session(venv_backend="virtualenv")
 def extras(session: nox.Session) -> None:
     """The adapters of optional extras, for real: ONNX and Hugging Face classifiers on tiny models
@@ -140,7 +171,8 @@ def docs(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Each example runs as a script, offline."""
     session.install(*_group("test"))
-    session.install("-e", ".[cli,langchain-agents]", "numpy>=1.26")  # numpy: langchain-core's fake embeddings
+    # numpy: langchain-core's fake embeddings
+    session.install("-e", ".[cli,langchain-agents,llamaindex]", "numpy>=1.26")
     session.run("pytest", "tests/test_examples.py", *session.posargs)
     for script in sorted(Path("examples").glob("*.py")):
         session.run("python", str(script))

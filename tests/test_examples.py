@@ -23,6 +23,15 @@ EXPECTED = {
         "span aispm.tools: deny ('tools.tainted_session', 'approval.denied')",
         "span aispm.output: redact ('secrets.aws_access_key',)",
     ],
+    "llamaindex_rag.py": [
+        "hana's model saw: salary page True, the runbook's key False, the planted instruction False",
+        "bob reads: Holidays are 28 days a year. The nightly export job authenticates with [REDACTED:AWS_ACCESS_KEY]. "
+        "(The export uses [REDACTED:AWS_ACCESS_KEY].)",
+        "bob's model saw: salary page False, the runbook's key False, the planted instruction False",
+        "blocked: prompt guard: deny (injection.instruction_override, injection.system_prompt_extraction)",
+        "span aispm.retrieval: redact ('retrieval.quarantined',)",
+        "span aispm.output: redact ('secrets.aws_access_key',)",
+    ],
     "plain_agent.py": [
         "blocked: prompt guard: deny (injection.instruction_override, injection.system_prompt_extraction)",
         "agent: It uses [REDACTED:AWS_ACCESS_KEY]; ask [REDACTED:EMAIL] to rotate it.",
