@@ -236,14 +236,19 @@ class ToolAuthorizer:
         outcome = await aresolve(approver, self._request(call), clock=self._clock)
         return self._finish(call, outcome, explicit=False)
 
-    def check(self, tool: str, args: Mapping[str, Any] | None = None) -> ToolDecision:
-        """Explicit tier: like `authorize`, but return the decision instead of raising."""
-        return self._run(tool, args, explicit=True)
+    def check(self, tool: str, args: Mapping[str, Any] | None = None, *, ask: bool = True) -> ToolDecision:
+        """Explicit tier: like `authorize`, but return the decision instead of raising.
 
-    def _run(self, tool: Any, args: Mapping[str, Any] | None, *, explicit: bool) -> ToolDecision:
+        With ``ask=False`` no approver is asked: a call that needs approval is decided (and
+        reported) as ``require_approval``. For observers, which cannot hold a call up and so
+        must not ask a human about a call that runs whatever the answer.
+        """
+        return self._run(tool, args, explicit=True, ask=ask)
+
+    def _run(self, tool: Any, args: Mapping[str, Any] | None, *, explicit: bool, ask: bool = True) -> ToolDecision:
         call = self._start(tool, args)
         approver = self._approver
-        if approver is None or not self._asks(call):
+        if approver is None or not ask or not self._asks(call):
             return self._finish(call, None, explicit=explicit)
         from .approval import resolve
 

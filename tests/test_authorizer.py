@@ -401,6 +401,15 @@ def test_an_approved_call_runs_and_records_who_approved(make_guard: GuardFactory
     assert span.attributes["aispm.approval.approver"] == "carol"
 
 
+def test_a_check_that_may_not_ask_reports_the_need_for_approval(make_guard: GuardFactory) -> None:
+    asked: list[object] = []
+    guard = make_guard(APPROVAL, approver=asked.append)
+    decision = guard.tools.check("wire_money", {"amount": 1}, ask=False)  # an observer: the call runs anyway
+    assert asked == []
+    assert (decision.action, decision.approval) == (Action.REQUIRE_APPROVAL, "")
+    assert decision.rule_ids == ("tools.risk.financial",)
+
+
 @pytest.mark.parametrize(
     ("answer", "outcome"),
     [(False, "denied"), ("yes", "error"), ("raise", "error"), ("hang", "timeout")],

@@ -35,9 +35,8 @@ Side effects, so that observing never does more than enforcing would:
   risk increment).
 - **Tool calls.** ``check`` counts the call against rate limits and the session's call budget, as
   ``authorize`` does; calls an enforcing wrapper saw are skipped, so each call is counted once.
-  In enforce mode ``check`` would ask the guard's approver about a call that runs whatever the
-  answer: tool calls are not reported for a guard that has an approver unless it monitors (a
-  warning says so, once).
+  The check never asks the guard's approver (``check(..., ask=False)``): the call runs whatever a
+  human would answer, so a call that needs approval is reported as ``require_approval``.
 - **Prompts.** Decisions are remembered per session (`aispm_llamaindex._memo`): an agent's history
   is not reported again at every step. Decisions an enforcing wrapper would pass the text with
   (allow, redact; any in monitor mode) are shared with the wrappers; denies stay this handler's.
@@ -112,7 +111,6 @@ def _method(span_id: str) -> tuple[str, str]:
 
 
 _FAILED: Final = "aispm instrumentation: checking a %s failed (%s); the app went on unchecked"
-_NOT_ASKED: Final = "aispm instrumentation: a %s was not reported (%s, which observing must not ask); use GuardedTool"
 
 
 class _Failures:
@@ -241,11 +239,7 @@ class AispmSpanHandler(BaseSpanHandler[_Span]):
         span.in_tool = True
         if is_guarded() or _is(instance, "tool"):
             return
-        guard = self._guard
-        if guard.mode == "enforce" and _may_ask(guard):
-            self._failures.log("tool call", "the guard has an approver", _NOT_ASKED)
-            return
-        guard.tools.check(_tool_name(instance), _arguments(bound_args, instance))
+        self._guard.tools.check(_tool_name(instance), _arguments(bound_args, instance), ask=False)
 
     def prepare_to_exit_span(self, id_: str, *args: Any, **kwargs: Any) -> _Span | None:
         """Forget the span (the base class drops what this returns)."""
@@ -254,15 +248,6 @@ class AispmSpanHandler(BaseSpanHandler[_Span]):
     def prepare_to_drop_span(self, id_: str, *args: Any, **kwargs: Any) -> _Span | None:
         """Forget the span (the base class drops what this returns)."""
         return self.open_spans.get(id_)
-
-
-def _may_ask(guard: aispm.Guard) -> bool:
-    """Whether ``guard.tools.check`` may ask a human (the guard has an approver).
-
-    aispm has no public way to check a tool call without asking the approver, nor to see whether
-    there is one: this reads the authorizer's slot, and assumes an approver when it cannot.
-    """
-    return getattr(guard.tools, "_approver", True) is not None
 
 
 _LAZY: Final = {"astream_chat": "stream_chat", "astream_complete": "stream_complete"}
