@@ -18,6 +18,7 @@ nox.options.sessions = [
     "frameworks",
     "langchain",
     "llamaindex",
+    "mcp",
     "extras",
     "docs",
     "examples",
@@ -43,12 +44,13 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the adapters, the examples and this file."""
-    session.install(*_group("typecheck"), *_group("frameworks"))
+    session.install(*_group("typecheck"), *_group("frameworks"), *_group("mcp"))
     session.install("-e", ".[yaml,cli,testing]")
     session.run("mypy")
     # A second package named ``tests`` (pyproject.toml excludes it from the run above); files named
     # on the command line are checked even though excluded.
-    session.run("mypy", *sorted(map(str, Path("integrations/llamaindex/tests").glob("*.py"))))
+    for tests in ("integrations/llamaindex/tests", "integrations/mcp/tests"):
+        session.run("mypy", *sorted(map(str, Path(tests).glob("*.py"))))
 
 
 @nox.session
@@ -133,6 +135,24 @@ LLAMAINDEX_OLDEST = ("llama-index-core==0.14.22",)
 ran outside the caller's ``guard.session``, and everything it asked the guards failed closed)."""
 
 
+@nox.session
+@nox.parametrize("versions", ["newest", "oldest"])
+def mcp(session: nox.Session, versions: str) -> None:
+    """The MCP adapter against real MCP servers in their own processes (stdio, and streamable HTTP on
+    127.0.0.1), at the newest mcp release and at the oldest the extra claims to support; 100% branch
+    coverage at the newest."""
+    session.install(*_group("test"))
+    session.install(*(MCP_OLDEST if versions == "oldest" else _group("mcp")))
+    session.install("-e", ".")
+    coverage = ["--cov=aispm_mcp", "--cov-branch", "--cov-fail-under=100"] if versions == "newest" else []
+    session.run("pytest", "integrations/mcp/tests", *coverage, *session.posargs)
+
+
+MCP_OLDEST = ("mcp==2.0.0",)
+"""The floor of the ``mcp`` extra (pyproject.toml), tested as such: the first 2.x release (the 2.x API:
+``MCPServer``, ``MCPError``, snake_case results, ``ServerMiddleware``)."""
+
+
 @nox.session(venv_backend="virtualenv")
 def extras(session: nox.Session) -> None:
     """The adapters of optional extras, for real: ONNX and Hugging Face classifiers on tiny models
@@ -172,7 +192,7 @@ def examples(session: nox.Session) -> None:
     """Each example runs as a script, offline."""
     session.install(*_group("test"))
     # numpy: langchain-core's fake embeddings
-    session.install("-e", ".[cli,langchain-agents,llamaindex]", "numpy>=1.26")
+    session.install("-e", ".[cli,langchain-agents,llamaindex,mcp]", "numpy>=1.26")
     session.run("pytest", "tests/test_examples.py", *session.posargs)
     for script in sorted(Path("examples").glob("*.py")):
         session.run("python", str(script))

@@ -271,6 +271,7 @@ class PromptPolicy(GuardPolicy):
         "injection.payload_splitting",
         "injection.hidden_carrier",
         "injection.addressed_instruction",
+        "injection.tool_poisoning",
         "obfuscation.invisible_characters",
     )
     actions: dict[Severity, Action] = Field(default_factory=lambda: dict(_DEFAULT_ACTIONS))

@@ -97,6 +97,10 @@ class _Call:
     error: Exception | None = None
 
 
+_RULE_ID = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+")
+"""A rule id: dotted lower-case words (``mcp.tool_changed``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Limit:
     index: int
@@ -121,6 +125,7 @@ class ToolAuthorizer:
         "_registry",
         "_roles",
         "_rt",
+        "_suspended",
         "_verifier",
     )
 
@@ -153,6 +158,7 @@ class ToolAuthorizer:
         )
         self._ranks = {level: i for i, level in enumerate(policy.risk_order)}
         self._registry: dict[str, RegisteredTool] = {}
+        self._suspended: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def register(self, name: str, *, risk: str | None = None, description: str = "") -> RegisteredTool:
@@ -186,6 +192,33 @@ class ToolAuthorizer:
         if registered is not None and registered.risk is not None:
             return registered.risk
         return self._policy.default_risk
+
+    def suspend(self, name: str, rule_id: str = "tools.suspended") -> None:
+        """Deny every call to ``name`` until `resume`, whatever the policy says, with ``rule_id``.
+
+        For a tool that can no longer be trusted as it was approved: an MCP tool whose
+        definition changed after it was pinned (``aispm_mcp``), a tool under investigation.
+        Calls are decided and reported as usual, with the deny; a monitor-mode guard reports
+        them and lets them run, as for any other deny.
+
+        Raises:
+            PolicyError: ``rule_id`` is not a dotted lower-case id.
+        """
+        if not isinstance(rule_id, str) or not _RULE_ID.fullmatch(rule_id):
+            raise PolicyError(f"invalid rule id {rule_id!r}; expected dotted lower-case words")
+        with self._lock:
+            self._suspended[name] = rule_id
+
+    def resume(self, name: str) -> None:
+        """Let calls to ``name`` be decided by the policy again (no-op when it is not suspended)."""
+        with self._lock:
+            self._suspended.pop(name, None)
+
+    @property
+    def suspended(self) -> Mapping[str, str]:
+        """Suspended tools and the rule id their calls are denied with (a copy)."""
+        with self._lock:
+            return dict(self._suspended)
 
     @property
     def verifier(self) -> DelegationVerifier | None:
@@ -350,9 +383,12 @@ class ToolAuthorizer:
         """The action, the ids of the rules that did not allow, the tool's risk level, the verified grant."""
         policy = self._policy
         risk = self.risk_of(tool)
-        if not policy.enabled:
-            return Action.ALLOW, (), risk, None
+        suspended = self._suspended.get(tool)
+        if not policy.enabled:  # a suspension holds even then: it is a kill switch, not a rule
+            return (Action.ALLOW, (), risk, None) if suspended is None else (Action.DENY, (suspended,), risk, None)
         denials: list[tuple[Action, str]] = []
+        if suspended is not None:
+            denials.append((Action.DENY, suspended))
         self._static(tool, args, session, denials)
         grant = self._delegated(tool, args, session, denials)
         if session is not None and not any(a is Action.DENY for a, _ in denials):

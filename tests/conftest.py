@@ -1,41 +1,14 @@
-"""Shared fixtures: capture spans on an explicit SDK provider (never the global one)."""
+"""Shared fixtures: a span capture on an explicit SDK provider (never the global one) and guards reporting to it."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal
 
-import pytest
 from hypothesis import settings
 
-import aispm
-from aispm.testing import SpanCapture, capture_spans
-
-GuardFactory = Callable[..., aispm.Guard]
-
-
-@pytest.fixture
-def capture() -> Iterator[SpanCapture]:
-    """An in-memory span capture with its own tracer provider."""
-    with capture_spans() as spans:
-        yield spans
-
-
-@pytest.fixture
-def make_guard(capture: SpanCapture) -> GuardFactory:
-    """Build a guard that reports to ``capture``: ``make_guard(policy, mode=..., **kwargs)``."""
-
-    def make(
-        policy: aispm.Policy | Mapping[str, Any] | None = None,
-        *,
-        mode: Literal["enforce", "monitor"] | None = None,
-        **kwargs: Any,
-    ) -> aispm.Guard:
-        return aispm.Guard(policy, mode=mode, tracer_provider=capture.tracer_provider, **kwargs)
-
-    return make
-
+from aispm.pytest_plugin import GuardFactory as GuardFactory  # the type the tests import from here
+from aispm.pytest_plugin import capture as capture  # fixtures
+from aispm.pytest_plugin import make_guard as make_guard
 
 # Property tests explore new examples on every developer run, but CI must not fail on a
 # case no one has seen yet: under CI (CI=true), Hypothesis draws the same examples each run.

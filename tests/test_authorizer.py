@@ -487,3 +487,24 @@ def test_a_rate_limit_per_session_resets_with_a_new_session(make_guard: GuardFac
         assert check(guard, "any_tool", {}).rule_ids == ("tools.rate_limited",)
     with guard.session(user="alice"):
         assert check(guard, "any_tool", {}).allowed
+
+
+def test_a_suspended_tool_is_denied_until_resumed(make_guard: GuardFactory, capture: SpanCapture) -> None:
+    guard = make_guard({"tools": {"unknown": "allow"}})
+    guard.tools.suspend("files.read", "mcp.tool_changed")
+    assert guard.tools.suspended == {"files.read": "mcp.tool_changed"}
+    decision = guard.tools.check("files.read", {"path": "a"})
+    assert (decision.action, decision.rule_ids) == (Action.DENY, ("mcp.tool_changed",))
+    assert guard.tools.check("files.list").allowed  # only that tool
+    guard.tools.resume("files.read")
+    guard.tools.resume("files.read")  # resuming twice is harmless
+    assert guard.tools.check("files.read", {"path": "a"}).allowed
+    with pytest.raises(aispm.PolicyError, match="invalid rule id"):
+        guard.tools.suspend("files.read", "Not A Rule")
+
+
+def test_a_suspension_holds_when_tool_rules_are_off(make_guard: GuardFactory) -> None:
+    guard = make_guard({"tools": {"enabled": False}})
+    guard.tools.suspend("wipe")
+    assert guard.tools.check("wipe").rule_ids == ("tools.suspended",)
+    assert guard.tools.check("other").allowed

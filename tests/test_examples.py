@@ -32,6 +32,17 @@ EXPECTED = {
         "span aispm.retrieval: redact ('retrieval.quarantined',)",
         "span aispm.output: redact ('secrets.aws_access_key',)",
     ],
+    "mcp_client.py": [
+        "tools listed: ['read_note', 'send_email']",
+        "weather: tool call not permitted by policy",
+        "deploy note: The export job authenticates with [REDACTED:AWS_ACCESS_KEY].",
+        "faq note: [tool result withheld: flagged by policy]",
+        "approval asked: notes.send_email for ('user:bob', 'agent:reader') because ('tools.tainted_session',)",
+        "send_email: tool call not permitted by policy",
+        "no delegation: tool call not permitted by policy",
+        "span aispm.tools: deny ('mcp.tool_poisoned',)",
+        "span aispm.tools: deny ('tools.tainted_session', 'approval.denied')",
+    ],
     "plain_agent.py": [
         "blocked: prompt guard: deny (injection.instruction_override, injection.system_prompt_extraction)",
         "agent: It uses [REDACTED:AWS_ACCESS_KEY]; ask [REDACTED:EMAIL] to rotate it.",

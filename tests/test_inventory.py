@@ -30,8 +30,30 @@ class FakeClock:
 def test_empty_inventory(make_guard: GuardFactory) -> None:
     inventory = make_guard().inventory
     assert isinstance(inventory, Inventory)
-    assert inventory.agents == inventory.tools == inventory.functions == {}
-    assert json.loads(inventory.to_json()) == {"agents": [], "tools": [], "functions": []}
+    assert inventory.agents == inventory.tools == inventory.functions == inventory.mcp_servers == {}
+    assert json.loads(inventory.to_json()) == {"agents": [], "tools": [], "functions": [], "mcp_servers": []}
+
+
+def test_mcp_servers_and_their_tool_fingerprints(make_guard: GuardFactory) -> None:
+    inventory = make_guard(clock=FakeClock()).inventory
+    inventory.record_mcp_server("files", transport="stdio", target="python server.py", connected=True)
+    inventory.record_mcp_server(
+        "files",
+        transport="stdio",
+        target="python server.py",
+        version="1.2",
+        tools=[("read", "b" * 64), ("add", "a" * 64)],
+    )
+    inventory.record_mcp_server(
+        "files", transport="stdio", target="python server.py", protocol_version="2026-07-28", connected=True
+    )
+    record = inventory.mcp_servers["files"]
+    assert (record.version, record.protocol_version, record.connections) == ("1.2", "2026-07-28", 2)
+    assert record.tools == (("add", "a" * 64), ("read", "b" * 64))  # kept when a record brings no listing
+    assert record.first_seen < record.last_seen
+    [server] = json.loads(inventory.to_json())["mcp_servers"]
+    assert server["tools"] == [{"name": "add", "sha256": "a" * 64}, {"name": "read", "sha256": "b" * 64}]
+    assert server["first_seen"] == record.first_seen.isoformat()
 
 
 def test_agents_from_sessions(make_guard: GuardFactory) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from . import exfiltration, injection, leakage, pii, secrets
+from . import exfiltration, injection, leakage, pii, secrets, tool_poisoning
 from ._normalize import ScanText
 from ._pattern import PatternDetector
 from ._protocol import Detector
@@ -24,7 +24,14 @@ __all__ = ["BUILTIN", "Detector", "PatternDetector", "ScanText", "build", "luhn_
 luhn_valid = pii.luhn_valid
 
 BUILTIN: Mapping[str, Callable[[], Detector]] = MappingProxyType(
-    {**injection.DETECTORS, **pii.DETECTORS, **secrets.DETECTORS, **leakage.DETECTORS, **exfiltration.DETECTORS}
+    {
+        **injection.DETECTORS,
+        **tool_poisoning.DETECTORS,
+        **pii.DETECTORS,
+        **secrets.DETECTORS,
+        **leakage.DETECTORS,
+        **exfiltration.DETECTORS,
+    }
 )
 """Factories of the built-in detectors, by id."""
 

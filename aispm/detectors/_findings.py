@@ -19,6 +19,7 @@ ATLAS_SYSTEM_PROMPT_EXTRACTION = "AML.T0056"
 ATLAS_DATA_LEAKAGE = "AML.T0057"
 ATLAS_PROMPT_OBFUSCATION = "AML.T0068"
 ATLAS_RESPONSE_RENDERING = "AML.T0077"  # exfiltration through rendered links and images
+ATLAS_AGENT_TOOL_POISONING = "AML.T0110"  # AI Agent Tool Poisoning: orders hidden in a tool's description
 
 
 def located(

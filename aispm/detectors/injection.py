@@ -2177,6 +2177,11 @@ _tool_execute = (
         0.65,
     ),
 )
+_LOOKUP_VERBS = (
+    "find|get|look up|obtain|list|retrieve|discover|search|search for|identify|resolve|fetch|check|see|learn|know"
+)
+"""What a tool description sends the model to a sibling tool for: looking something up, not acting."""
+
 _tool_call = (
     # "call send_email with ...", "invoke the delete_repo function"
     _pattern(
@@ -2185,10 +2190,13 @@ _tool_call = (
         rf"(?:{_GAP}{_TOOL_NOUNS})?{_GAP}{_words('with|to|using|passing|on|for|and|now')}\b",
         0.8,
     ),
+    # ... unless it only points at another tool to look something up with ("use slack_list_channels to find
+    # the channel ID"), which is how MCP tool descriptions speak of their siblings
     _pattern(
         _CALL_LEAD,
         rf"{_GAP}(?:the{_GAP})?[`'\"]?(?!{_RISKY_TOOL}[a-z0-9]{{0,20}}_)[a-z][a-z0-9]{{0,30}}{_IDENTIFIER_REST}"
-        rf"(?:{_GAP}{_TOOL_NOUNS})?{_GAP}{_words('with|to|using|passing|on|for|and|now')}\b",
+        rf"(?:{_GAP}{_TOOL_NOUNS})?{_GAP}{_words('with|to|using|passing|on|for|and|now')}\b"
+        rf"(?!{_GAP}{_words(_LOOKUP_VERBS)}\b)",
         0.5,
     ),
     # "use the browser tool to", "call the email plugin and"

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .inventory import Inventory
+from .inventory import AgentRecord, FunctionRecord, Inventory, McpServerRecord, ToolRecord
 
-__all__ = ["Inventory"]
+__all__ = ["AgentRecord", "FunctionRecord", "Inventory", "McpServerRecord", "ToolRecord"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from .._clock import Clock, utc_now
 
-__all__ = ["AgentRecord", "FunctionRecord", "Inventory", "ToolRecord"]
+__all__ = ["AgentRecord", "FunctionRecord", "Inventory", "McpServerRecord", "ToolRecord"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,25 @@ class FunctionRecord:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class McpServerRecord:
+    """An MCP server a guarded client connected to, and the tool definitions it listed.
+
+    ``tools`` pairs each tool's name with the SHA-256 fingerprint of its definition as the
+    model sees it (see ``aispm_mcp``); a changed fingerprint is a changed tool.
+    """
+
+    name: str
+    transport: str
+    target: str
+    version: str | None
+    protocol_version: str | None
+    tools: tuple[tuple[str, str], ...]
+    first_seen: datetime
+    last_seen: datetime
+    connections: int
+
+
 _MAX_USERS_PER_AGENT = 100  # an inventory, not a log: bound what one agent can make it hold
 
 
@@ -63,6 +83,7 @@ class Inventory:
         self._agents: dict[str, AgentRecord] = {}
         self._tools: dict[str, ToolRecord] = {}
         self._functions: dict[str, FunctionRecord] = {}
+        self._mcp_servers: dict[str, McpServerRecord] = {}
 
     def record_agent(self, name: str, *, user: str | None, parent: str | None = None) -> None:
         """Record that ``name`` acted for ``user``, delegated to by agent ``parent`` if any."""
@@ -90,6 +111,40 @@ class Inventory:
         with self._lock:
             self._functions[f"{record.module}.{record.name}"] = record
 
+    def record_mcp_server(
+        self,
+        name: str,
+        *,
+        transport: str,
+        target: str,
+        version: str | None = None,
+        protocol_version: str | None = None,
+        tools: Iterable[tuple[str, str]] | None = None,
+        connected: bool = False,
+    ) -> None:
+        """Record an MCP server: a connection (``connected=True``), or a new listing of its ``tools``.
+
+        ``tools`` replaces the tools last recorded (``None`` keeps them). ``target`` is the
+        command line or the URL; never put credentials in it.
+        """
+        now = self._clock()
+        with self._lock:
+            known = self._mcp_servers.get(name)
+            listed = tuple(sorted(tools)) if tools is not None else (known.tools if known is not None else ())
+            self._mcp_servers[name] = McpServerRecord(
+                name=name,
+                transport=transport,
+                target=target,
+                version=version if version is not None or known is None else known.version,
+                protocol_version=protocol_version
+                if protocol_version is not None or known is None
+                else known.protocol_version,
+                tools=listed,
+                first_seen=known.first_seen if known is not None else now,
+                last_seen=now,
+                connections=(known.connections if known is not None else 0) + int(connected),
+            )
+
     @property
     def agents(self) -> dict[str, AgentRecord]:
         """Agents seen so far, by name (a copy)."""
@@ -108,16 +163,29 @@ class Inventory:
         with self._lock:
             return dict(self._functions)
 
+    @property
+    def mcp_servers(self) -> dict[str, McpServerRecord]:
+        """MCP servers connected to, by name (a copy)."""
+        with self._lock:
+            return dict(self._mcp_servers)
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready snapshot: ``{"agents": [...], "tools": [...], "functions": [...]}``, sorted by name."""
+        """A JSON-ready snapshot: ``{"agents": [...], "tools": [...], "functions": [...], "mcp_servers": [...]}``.
+
+        Each list is sorted by name.
+        """
         with self._lock:
             agents = sorted(self._agents.values(), key=lambda r: r.name)
             tools = sorted(self._tools.values(), key=lambda r: r.name)
             functions = sorted(self._functions.values(), key=lambda r: (r.module, r.name))
+            servers = sorted(self._mcp_servers.values(), key=lambda r: r.name)
         return {
             "agents": [_jsonable(asdict(a)) for a in agents],
             "tools": [asdict(t) for t in tools],
             "functions": [asdict(f) for f in functions],
+            "mcp_servers": [
+                {**_jsonable(asdict(m)), "tools": [{"name": n, "sha256": h} for n, h in m.tools]} for m in servers
+            ],
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:

@@ -1,0 +1,502 @@
+"""Guarded MCP clients: `GuardedClientSession` (a ``ClientSession``) and `GuardedClient` (wraps ``mcp.Client``).
+
+mcp 2.x has no client-side middleware, so the guard sits in a `ClientSession` subclass, and in a
+composition proxy for ``mcp.Client`` (which builds its own session). Both share one code path:
+
+- **Connecting** records the server in ``guard.inventory`` (`record_mcp_server`: name,
+  transport, command line or URL, version, protocol version).
+- **Listing tools** follows ``next_cursor`` (at most `MAX_PAGES` pages) with the client's
+  response cache bypassed, checks each tool's text for poisoning, pins its definition
+  (`aispm_mcp.pins`) and records the fingerprints in the inventory. In enforce mode a poisoned
+  tool is hidden and suspended (``guard.tools.suspend``, rule ``mcp.tool_poisoned``), so a call
+  to it by name is denied too; a tool whose definition changed since it was pinned is suspended
+  (``mcp.tool_changed``) and, with ``on_change="hide"``, hidden, until `approve_tool`.
+- **Calling a tool** first authorises the call (``guard.tools.aauthorize``) under the qualified
+  name ``f"{server}.{tool}"``, so policy globs such as ``"files.*"`` cover one server. A denied
+  call never reaches the server: the agent gets an error result (`DENIED`), or `aispm.Blocked`
+  with ``on_deny="raise"``. An allowed call carries the session's delegation and, with an
+  ``identity``, a proof of possession bound to this call in its ``_meta``
+  (`aispm_mcp._meta`). It is sent with a timeout; its result is bounded, checked as untrusted
+  text (a flagged result taints the session; in enforce mode it is replaced by `WITHHELD`) and
+  scanned (secrets and PII redacted).
+- **Failures** never raise from the transport: a timeout, a closed connection, a JSON-RPC error
+  from the server, an invalid result (schema violation, text that is not valid Unicode,
+  structured content that breaks the tool's output schema) or a result over
+  ``max_result_bytes`` become an error result ``"tool call failed: <kind>"`` with the kind under
+  ``_meta[ERROR_KEY]``, logged on the ``aispm`` logger without content.
+
+In monitor mode every decision is reported and nothing is hidden, suspended, withheld or
+redacted. Spans are the guard's, nested under the current span, in the trace mcp propagates.
+
+What it cannot do: only tools are guarded. Resources, prompts, sampling and elicitation pass
+through unguarded, and so does anything done with ``GuardedClient.session`` (the raw session).
+Results an extension claims and ``InputRequiredResult`` rounds driven by hand pass unscanned;
+images, audio and blobs in results pass unscanned. ``max_result_bytes`` bounds what reaches the
+agent, not what mcp reads off the wire (mcp's transports bound that).
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from contextvars import ContextVar
+from types import TracebackType
+from typing import Any, Literal, Self, overload
+from urllib.parse import urlsplit
+
+import aispm
+from aispm.identity import AgentIdentity
+
+from ._guarding import MAX_PAGES, OnChange, OnDeny, _Guarding
+from ._results import DENIED, ERROR_KEY, FAILED, WITHHELD, Failure
+from .pins import ToolPins
+
+try:
+    from mcp import Client, ClientSession, StdioServerParameters
+    from mcp.client.caching import CacheMode
+    from mcp.server import Server
+    from mcp.server.mcpserver import MCPServer
+    from mcp.shared.dispatcher import ProgressFnT
+    from mcp.types import (
+        CallToolResult,
+        DiscoverResult,
+        InitializeResult,
+        InputRequiredResult,
+        InputResponses,
+        ListToolsResult,
+        PaginatedRequestParams,
+        RequestParamsMeta,
+        Result,
+    )
+except ImportError:  # pragma: no cover - the extra is installed in every test environment
+    raise aispm.MissingExtraError("mcp", "mcp", "aispm_mcp.client") from None
+
+__all__ = [
+    "DENIED",
+    "ERROR_KEY",
+    "FAILED",
+    "MAX_PAGES",
+    "WITHHELD",
+    "Failure",
+    "GuardedClient",
+    "GuardedClientSession",
+    "OnChange",
+    "OnDeny",
+]
+
+_log = logging.getLogger("aispm")
+
+_RAW_LISTING: ContextVar[bool] = ContextVar("aispm_mcp_raw_listing", default=False)
+"""Set while mcp lists tools inside a guarded call (to validate structured content): not the agent's listing."""
+
+
+class GuardedClientSession(ClientSession):
+    """An mcp `ClientSession` whose tool listings are screened and whose tool calls are guarded.
+
+    Construct it as a ``ClientSession`` (``GuardedClientSession(read, write, ...)``; every
+    positional and keyword argument of ``ClientSession`` is passed on), plus the keyword-only
+    arguments below. See the module docstring for what is guarded.
+
+    Args:
+        guard: The guard that decides.
+        server: The server's name: tools are authorised as ``f"{server}.{tool}"``, pinned
+            and recorded in the inventory under it.
+        transport: How the server is reached, for the inventory (``"stdio"``, ``"streamable-http"``).
+        target: The command line or URL, for the inventory; never put credentials in it.
+        pins: Where tool definitions are pinned; share one `ToolPins` (with a file) across
+            sessions to detect a change between connections. ``None``: pins private to this session.
+        on_change: What a changed tool does in listings (`OnChange`); it is suspended either way.
+        on_deny: What a denied call does (`OnDeny`).
+        identity: The acting agent's identity: each call then carries a proof of possession
+            signed with its key, for ``audience``.
+        audience: Who the proofs are for; defaults to ``server``.
+        max_result_bytes: A bigger result (as JSON) is replaced by an error result.
+        call_timeout: Seconds a call (and a listing) may take; ``read_timeout_seconds`` of
+            `call_tool` overrides it for one call.
+
+    Raises:
+        PolicyError: An argument is invalid.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        guard: aispm.Guard,
+        server: str,
+        transport: str = "unknown",
+        target: str = "",
+        pins: ToolPins | None = None,
+        on_change: OnChange = "hide",
+        on_deny: OnDeny = "result",
+        identity: AgentIdentity | None = None,
+        audience: str | None = None,
+        max_result_bytes: int = 1024 * 1024,
+        call_timeout: float = 60.0,
+        **kwargs: Any,
+    ) -> None:
+        self._aispm = _Guarding(
+            guard,
+            server=server,
+            transport=transport,
+            target=target,
+            pins=pins,
+            on_change=on_change,
+            on_deny=on_deny,
+            identity=identity,
+            audience=audience,
+            max_result_bytes=max_result_bytes,
+            call_timeout=call_timeout,
+        )
+        super().__init__(*args, **kwargs)
+
+    @property
+    def guard(self) -> aispm.Guard:
+        """The guard that decides."""
+        return self._aispm.guard
+
+    @property
+    def server(self) -> str:
+        """The server's name, the prefix of its tools' qualified names."""
+        return self._aispm.server
+
+    @property
+    def pins(self) -> ToolPins:
+        """Where this session pins tool definitions."""
+        return self._aispm.pins
+
+    def adopt(self, result: InitializeResult | DiscoverResult) -> None:
+        """Install the negotiated state (as ``ClientSession.adopt``) and record the server in the inventory.
+
+        ``initialize()`` and ``discover()`` both end here, so either handshake is recorded.
+        """
+        super().adopt(result)
+        self._aispm.connected(self.server_info, self.protocol_version)
+
+    async def list_tools(self, *, params: PaginatedRequestParams | None = None) -> ListToolsResult:
+        """List the server's tools, every page from ``params.cursor`` on, screened (see the module docstring).
+
+        Returns:
+            The tools the agent may see; ``next_cursor`` is set only past `MAX_PAGES` pages.
+
+        Raises:
+            TimeoutError: The listing took longer than ``call_timeout``.
+            MCPError, ValidationError: As ``ClientSession.list_tools``.
+        """
+        fetch_page = super().list_tools
+        if _RAW_LISTING.get():
+            return await fetch_page(params=params)
+
+        async def fetch(cursor: str | None) -> ListToolsResult:
+            if params is None and cursor is None:
+                return await fetch_page()
+            base = params if params is not None else PaginatedRequestParams()
+            return await fetch_page(params=base.model_copy(update={"cursor": cursor}))
+
+        return await self._aispm.list_tools(fetch, params.cursor if params is not None else None)
+
+    @overload
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        read_timeout_seconds: float | None = None,
+        progress_callback: ProgressFnT | None = None,
+        *,
+        input_responses: InputResponses | None = None,
+        request_state: str | None = None,
+        meta: RequestParamsMeta | None = None,
+        allow_input_required: Literal[False] = False,
+        allow_claimed: Literal[False] = False,
+    ) -> CallToolResult: ...
+
+    @overload
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        read_timeout_seconds: float | None = None,
+        progress_callback: ProgressFnT | None = None,
+        *,
+        input_responses: InputResponses | None = None,
+        request_state: str | None = None,
+        meta: RequestParamsMeta | None = None,
+        allow_input_required: bool,
+        allow_claimed: Literal[False] = False,
+    ) -> CallToolResult | InputRequiredResult: ...
+
+    @overload
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        read_timeout_seconds: float | None = None,
+        progress_callback: ProgressFnT | None = None,
+        *,
+        input_responses: InputResponses | None = None,
+        request_state: str | None = None,
+        meta: RequestParamsMeta | None = None,
+        allow_input_required: Literal[False] = False,
+        allow_claimed: bool,
+    ) -> CallToolResult | Result: ...
+
+    @overload
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        read_timeout_seconds: float | None = None,
+        progress_callback: ProgressFnT | None = None,
+        *,
+        input_responses: InputResponses | None = None,
+        request_state: str | None = None,
+        meta: RequestParamsMeta | None = None,
+        allow_input_required: bool,
+        allow_claimed: bool,
+    ) -> CallToolResult | InputRequiredResult | Result: ...
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        read_timeout_seconds: float | None = None,
+        progress_callback: ProgressFnT | None = None,
+        *,
+        input_responses: InputResponses | None = None,
+        request_state: str | None = None,
+        meta: RequestParamsMeta | None = None,
+        allow_input_required: bool = False,
+        allow_claimed: bool = False,
+    ) -> CallToolResult | InputRequiredResult | Result:
+        """Authorise the call, send it with a timeout, and check its result (see the module docstring).
+
+        Arguments are those of ``ClientSession.call_tool``; ``read_timeout_seconds`` defaults to
+        ``call_timeout`` and bounds the whole call.
+
+        Returns:
+            The checked result; an error result when the call is denied (``on_deny="result"``)
+            or fails (`ERROR_KEY` in its ``_meta`` says why).
+
+        Raises:
+            Blocked: The call, or its result, is denied and ``on_deny`` is ``"raise"``.
+            TypeError: ``arguments`` is not a mapping with string keys.
+        """
+        call = super().call_tool
+
+        async def send(timeout: float, wire_meta: RequestParamsMeta) -> CallToolResult | InputRequiredResult | Result:
+            token = _RAW_LISTING.set(True)
+            try:
+                return await call(
+                    name,
+                    arguments,
+                    read_timeout_seconds=timeout,
+                    progress_callback=progress_callback,
+                    input_responses=input_responses,
+                    request_state=request_state,
+                    meta=wire_meta,
+                    allow_input_required=allow_input_required,
+                    allow_claimed=allow_claimed,
+                )
+            finally:
+                _RAW_LISTING.reset(token)
+
+        return await self._aispm.call_tool(name, arguments, read_timeout_seconds, meta, send)
+
+    def approve_tool(self, name: str) -> None:
+        """Trust the definition of tool ``name`` as last listed: re-pin it and resume it.
+
+        Lifts an ``mcp.tool_changed`` suspension only: a tool whose text is poisoned stays
+        suspended (the next listing checks it again).
+
+        Raises:
+            KeyError: The tool was not listed on this session.
+            OSError: The pin could not be saved.
+        """
+        self._aispm.approve(name)
+
+
+class GuardedClient:
+    """A guarded proxy for an ``mcp.Client``: tool listings screened, tool calls guarded.
+
+    ``mcp.Client`` builds its own ``ClientSession``, so it is wrapped rather than subclassed:
+    ``list_tools`` and ``call_tool`` are guarded, ``async with`` records the connection, and
+    every other attribute is the client's (``read_resource``, ``server_info``, ...: unguarded).
+    Listings always bypass the client's response cache.
+
+    Args:
+        client: The client to wrap, not yet entered.
+        guard, server, pins, on_change, on_deny, identity, audience, max_result_bytes,
+            call_timeout: As for `GuardedClientSession`.
+        transport: For the inventory; by default derived from ``client.server`` (``"stdio"``,
+            ``"streamable-http"``, ``"in-process"``, ``"custom"``).
+        target: For the inventory; by default the command line, or the URL without user
+            info, query or fragment.
+
+    Raises:
+        PolicyError: An argument is invalid.
+
+    Example::
+
+        async with GuardedClient(mcp.Client(url), guard=guard, server="files") as client:
+            tools = await client.list_tools()
+            result = await client.call_tool("read", {"path": "notes.txt"})
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        guard: aispm.Guard,
+        server: str,
+        transport: str | None = None,
+        target: str | None = None,
+        pins: ToolPins | None = None,
+        on_change: OnChange = "hide",
+        on_deny: OnDeny = "result",
+        identity: AgentIdentity | None = None,
+        audience: str | None = None,
+        max_result_bytes: int = 1024 * 1024,
+        call_timeout: float = 60.0,
+    ) -> None:
+        if not isinstance(client, Client):
+            raise aispm.PolicyError(f"client must be an mcp.Client, got {type(client).__name__}")
+        derived_transport, derived_target = _describe(client.server)
+        self._client = client
+        self._aispm = _Guarding(
+            guard,
+            server=server,
+            transport=derived_transport if transport is None else transport,
+            target=derived_target if target is None else target,
+            pins=pins,
+            on_change=on_change,
+            on_deny=on_deny,
+            identity=identity,
+            audience=audience,
+            max_result_bytes=max_result_bytes,
+            call_timeout=call_timeout,
+        )
+
+    @property
+    def client(self) -> Client:
+        """The wrapped client; calling it directly bypasses the guard."""
+        return self._client
+
+    @property
+    def guard(self) -> aispm.Guard:
+        """The guard that decides."""
+        return self._aispm.guard
+
+    @property
+    def server(self) -> str:
+        """The server's name, the prefix of its tools' qualified names."""
+        return self._aispm.server
+
+    @property
+    def pins(self) -> ToolPins:
+        """Where this client pins tool definitions."""
+        return self._aispm.pins
+
+    async def __aenter__(self) -> Self:
+        """Connect (as ``mcp.Client``) and record the server in the guard's inventory."""
+        await self._client.__aenter__()
+        self._aispm.connected(self._client.server_info, self._client.protocol_version)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc_val: BaseException | None, exc_tb: TracebackType | None
+    ) -> None:
+        """Disconnect (as ``mcp.Client``)."""
+        await self._client.__aexit__(exc_type, exc_val, exc_tb)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_client", "_aispm"):
+            raise AttributeError(name)
+        return getattr(self._client, name)
+
+    def __repr__(self) -> str:
+        return f"GuardedClient({self._client!r}, server={self._aispm.server!r})"
+
+    async def list_tools(
+        self, *, cursor: str | None = None, meta: RequestParamsMeta | None = None, cache_mode: CacheMode = "bypass"
+    ) -> ListToolsResult:
+        """List the server's tools, every page from ``cursor`` on, screened (see the module docstring).
+
+        ``cache_mode`` is accepted for compatibility: a listing is always fetched from the server
+        (``"bypass"``; ``"use"`` and ``"refresh"`` refresh the client's cache with it).
+
+        Raises:
+            TimeoutError: The listing took longer than ``call_timeout``.
+            MCPError, ValidationError: As ``mcp.Client.list_tools``.
+        """
+        mode: CacheMode = "bypass" if cache_mode == "bypass" else "refresh"
+
+        async def fetch(page: str | None) -> ListToolsResult:
+            return await self._client.list_tools(cursor=page, meta=meta, cache_mode=mode)
+
+        return await self._aispm.list_tools(fetch, cursor)
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        read_timeout_seconds: float | None = None,
+        progress_callback: ProgressFnT | None = None,
+        *,
+        input_responses: InputResponses | None = None,
+        request_state: str | None = None,
+        meta: RequestParamsMeta | None = None,
+    ) -> CallToolResult:
+        """Authorise the call, send it (as ``mcp.Client.call_tool``) with a timeout, check its result.
+
+        ``read_timeout_seconds`` defaults to ``call_timeout`` and bounds the whole call,
+        input-required rounds included.
+
+        Returns:
+            The checked result; an error result when the call is denied (``on_deny="result"``)
+            or fails (`ERROR_KEY` in its ``_meta`` says why).
+
+        Raises:
+            Blocked: The call, or its result, is denied and ``on_deny`` is ``"raise"``.
+            RuntimeError: The client is not connected (use ``async with``).
+            TypeError: ``arguments`` is not a mapping with string keys.
+        """
+        _ = self._client.session  # not connected: a usage error, raised before anything is decided
+
+        async def send(timeout: float, wire_meta: RequestParamsMeta) -> CallToolResult:
+            return await self._client.call_tool(
+                name,
+                arguments,
+                read_timeout_seconds=timeout,
+                progress_callback=progress_callback,
+                input_responses=input_responses,
+                request_state=request_state,
+                meta=wire_meta,
+            )
+
+        return await self._aispm.call_tool(name, arguments, read_timeout_seconds, meta, send)
+
+    def approve_tool(self, name: str) -> None:
+        """As `GuardedClientSession.approve_tool`."""
+        self._aispm.approve(name)
+
+
+def _describe(server: object) -> tuple[str, str]:
+    """The transport and target of what an ``mcp.Client`` connects to, for the inventory (no credentials)."""
+    if isinstance(server, str):
+        return "streamable-http", _public_url(server)
+    if isinstance(server, StdioServerParameters):
+        return "stdio", shlex.join([server.command, *server.args])
+    if isinstance(server, MCPServer | Server):
+        return "in-process", server.name
+    return "custom", type(server).__name__
+
+
+def _public_url(url: str) -> str:
+    """``url`` without user info, query or fragment (where credentials hide); ``""`` when it does not parse."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{port}{parts.path}"
