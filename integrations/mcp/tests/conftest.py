@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,25 +43,36 @@ class KbServer:
         return [call["tool"] for call in self.received()]
 
 
-def kb_stdio(tmp_path: Path, variant: str = "v1") -> KbServer:
+def kb_stdio(tmp_path: Path, variant: str = "v1", *extra: str) -> KbServer:
     """The server as a subprocess over stdio (started by the client's ``stdio_client``)."""
     record = tmp_path / "received.jsonl"
-    command = [str(SERVER), "--record", str(record), "--variant", variant]
+    command = [str(SERVER), "--record", str(record), "--variant", variant, *extra]
     return KbServer(record, stdio=StdioServerParameters(command=sys.executable, args=command))
 
 
+KbHttp = Callable[..., KbServer]
+"""``kb_http(variant="v1", *extra_args) -> KbServer``: start the test server over HTTP."""
+
+
 @pytest.fixture
-def kb_http(tmp_path: Path) -> Iterator[KbServer]:
-    """The server over streamable HTTP on 127.0.0.1, in its own process, for the test's duration."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def kb_http(tmp_path: Path) -> Iterator[KbHttp]:
+    """Start the server over streamable HTTP on 127.0.0.1, each in its own process, for the test's duration.
+
+    Every server a test starts records into the same file; each start waits until the port answers.
+    """
+    processes: list[subprocess.Popen[bytes]] = []
+    logs = []
     record = tmp_path / "received.jsonl"
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(  # noqa: S603  # our own test server, with our own arguments
-        [sys.executable, str(SERVER), "--record", str(record), "--http", str(port)], stdout=log, stderr=log
-    )
-    try:
+
+    def start(variant: str = "v1", *extra: str) -> KbServer:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        log = (tmp_path / f"server-{len(processes)}.log").open("w")
+        logs.append(log)
+        command = [sys.executable, str(SERVER), "--record", str(record), "--variant", variant, "--http", str(port)]
+        process = subprocess.Popen([*command, *extra], stdout=log, stderr=log)  # noqa: S603  # our own test server
+        processes.append(process)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -71,11 +82,16 @@ def kb_http(tmp_path: Path) -> Iterator[KbServer]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the test MCP server did not start") from None
                 time.sleep(0.05)
-        yield KbServer(record, url=f"http://127.0.0.1:{port}/mcp")
+        return KbServer(record, url=f"http://127.0.0.1:{port}/mcp")
+
+    try:
+        yield start
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        for process in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()

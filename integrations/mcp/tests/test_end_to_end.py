@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +52,25 @@ class Reviewer:
         return ApprovalResponse(False, "carol", "not to that address", request.created_at)
 
 
-@pytest.fixture(params=["stdio", pytest.param("http", marks=pytest.mark.enable_socket)])
-def kb(request: pytest.FixtureRequest, tmp_path: Path) -> KbServer:
-    """The test server over each transport."""
+Start = Callable[..., KbServer]
+"""``start(variant="v1", *extra_args) -> KbServer``: the test server over the test's transport."""
+
+TRANSPORTS = ["stdio", pytest.param("http", marks=pytest.mark.enable_socket)]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def start(request: pytest.FixtureRequest, tmp_path: Path) -> Start:
+    """Start the test server over each transport: stdio (a process per connection) and HTTP."""
     if request.param == "stdio":
-        return kb_stdio(tmp_path)
-    server: KbServer = request.getfixturevalue("kb_http")
-    return server
+        return lambda variant="v1", *extra: kb_stdio(tmp_path, variant, *extra)
+    http: Start = request.getfixturevalue("kb_http")
+    return http
+
+
+@pytest.fixture
+def kb(start: Start) -> KbServer:
+    """The test server over each transport."""
+    return start()
 
 
 @contextlib.asynccontextmanager
@@ -131,13 +143,13 @@ async def test_a_poisoned_tool_description_is_caught_at_listing(
 
 @pytest.mark.parametrize("on_change", ["hide", "block"])
 async def test_a_rug_pull_between_two_connections_is_caught(
-    tmp_path: Path, make_guard: GuardFactory, capture: SpanCapture, on_change: Any
+    start: Start, tmp_path: Path, make_guard: GuardFactory, capture: SpanCapture, on_change: Any
 ) -> None:
     guard = make_guard(POLICY)
     pins = tmp_path / "pins.json"
-    async with connect(kb_stdio(tmp_path, "v1"), guard, pins=ToolPins(pins), on_change=on_change) as session:
+    async with connect(start("v1"), guard, pins=ToolPins(pins), on_change=on_change) as session:
         assert "add" in [t.name for t in (await session.list_tools()).tools]
-    changed = kb_stdio(tmp_path, "v2")  # the server now describes ``add`` differently
+    changed = start("v2")  # the server now describes ``add`` differently
     async with connect(changed, guard, pins=ToolPins(pins), on_change=on_change) as session:
         listed = [t.name for t in (await session.list_tools()).tools]
         refused = await session.call_tool("add", {"a": 1, "b": 1})
@@ -188,25 +200,29 @@ async def test_a_secret_in_a_result_is_redacted(kb: KbServer, make_guard: GuardF
 
 
 async def test_a_guarded_server_refuses_a_call_without_a_valid_delegation(
-    tmp_path: Path, make_guard: GuardFactory
+    start: Start, tmp_path: Path, make_guard: GuardFactory
 ) -> None:
     key = tmp_path / "root.key"
     key.write_text(ISSUER.public_key_bytes.hex())
-    kb = kb_stdio(tmp_path)
-    assert kb.stdio is not None
-    kb.stdio.args.extend(["--guard", str(key)])
-    guard = make_guard({"tools": {**POLICY["tools"], "delegation": {"audience": "kb"}}}, keys=KeyRing(roots=[ISSUER]))
+    kb = start("v1", "--guard", str(key))
+    guard = make_guard(POLICY, keys=KeyRing(roots=[ISSUER]))
     grant = Delegation.issue(ISSUER, READER.public(), [Scope("kb.read_note")], ttl=600, max_depth=0, audience="kb")
+    other = Delegation.issue(ISSUER, READER.public(), [Scope("kb.read_note")], ttl=600, max_depth=0, audience="crm")
 
     with guard.session(user="bob", agent="reader", delegation=grant.token):
         async with connect(kb, guard, identity=READER, audience="kb") as session:
             allowed = await session.call_tool("read_note", {"name": "holidays"})
     async with connect(kb, guard) as session:  # no delegation: the client lets it go, the server does not
-        refused = await session.call_tool("read_note", {"name": "holidays"})
+        bare = await session.call_tool("read_note", {"name": "holidays"})
+    client = make_guard({"tools": {**POLICY["tools"], "delegation": {"audience": "crm"}}}, keys=KeyRing(roots=[ISSUER]))
+    with client.session(user="bob", agent="reader", delegation=other.token):
+        async with connect(kb, client, identity=READER, audience="crm") as session:  # a grant for another server
+            elsewhere = await session.call_tool("read_note", {"name": "holidays"})
 
     assert text(allowed) == "Holidays are 28 days a year."
-    assert (refused.is_error, text(refused)) == (True, DENIED)
-    [received] = kb.received()  # the refused call never ran
+    assert (bare.is_error, text(bare)) == (True, DENIED)
+    assert (elsewhere.is_error, text(elsewhere)) == (True, DENIED)
+    [received] = kb.received()  # the refused calls never ran
     assert received["meta"] == sorted([DELEGATION_KEY, PROOF_KEY])
 
 
