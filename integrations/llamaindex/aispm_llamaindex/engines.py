@@ -16,16 +16,17 @@ guarded LLM for that. A ``chat_history`` passed to a chat engine is not checked 
 LLM checks every message the model gets). The inner chat engine's memory keeps the model's
 raw answer; `GuardedChatEngine.chat_history` shows its assistant messages as the scanner let
 them pass.
+
+The stream scanning (and the chat engine's streamed response) lives in
+`aispm_llamaindex._engine_streams`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Final, cast
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
@@ -50,9 +51,10 @@ from pydantic import BaseModel
 import aispm
 from aispm.policy import SOURCES
 
+from ._engine_streams import Scan, ScannedChatResponse, ascanned_stream, scanned_stream
 from ._memo import recall, remember
 from ._messages import role_source
-from ._scope import aguarded_steps, guarded_steps, guarding
+from ._scope import guarding
 
 __all__ = ["GuardedChatEngine", "GuardedQueryEngine", "guard_chat_engine", "guard_query_engine"]
 
@@ -122,7 +124,7 @@ class GuardedQueryEngine(BaseQueryEngine):
         if isinstance(response, StreamingResponse):
             chunks = response.response_gen if response.response_txt is None else iter([response.response_txt])
             return StreamingResponse(
-                response_gen=_stream(_Scan(self.guard), chunks),
+                response_gen=scanned_stream(Scan(self.guard), chunks),
                 source_nodes=response.source_nodes,
                 metadata=response.metadata,
             )
@@ -130,7 +132,7 @@ class GuardedQueryEngine(BaseQueryEngine):
             # Its own generator, so that closing ours closes it; its text when it was already read.
             achunks = response.response_gen if response.response_txt is None else response.async_response_gen()
             return AsyncStreamingResponse(
-                response_gen=_astream(_Scan(self.guard), achunks),
+                response_gen=ascanned_stream(Scan(self.guard), achunks),
                 source_nodes=response.source_nodes,
                 metadata=response.metadata,
             )
@@ -173,7 +175,7 @@ class GuardedChatEngine(BaseChatEngine):
         with guarding():
             response = self.engine.chat(text, chat_history)
         if isinstance(response, StreamingAgentChatResponse):
-            return _ScannedChatResponse(self, response)
+            return ScannedChatResponse(self.guard, self._record, response)
         return self._answered(response, self.guard.output.scan(response.response))
 
     async def achat(self, message: str, chat_history: list[ChatMessage] | None = None) -> AGENT_CHAT_RESPONSE_TYPE:
@@ -182,7 +184,7 @@ class GuardedChatEngine(BaseChatEngine):
         with guarding():
             response = await self.engine.achat(text, chat_history)
         if isinstance(response, StreamingAgentChatResponse):
-            return _ScannedChatResponse(self, response)
+            return ScannedChatResponse(self.guard, self._record, response)
         return self._answered(response, await self.guard.output.ascan(response.response))
 
     def stream_chat(self, message: str, chat_history: list[ChatMessage] | None = None) -> StreamingAgentChatResponse:
@@ -195,7 +197,7 @@ class GuardedChatEngine(BaseChatEngine):
         text = _checked(self.guard, message, self.source)
         with guarding():  # the inner engine's writer thread or task copies this context
             response = self.engine.stream_chat(text, chat_history)
-        return _ScannedChatResponse(self, response)
+        return ScannedChatResponse(self.guard, self._record, response)
 
     async def astream_chat(
         self, message: str, chat_history: list[ChatMessage] | None = None
@@ -204,7 +206,7 @@ class GuardedChatEngine(BaseChatEngine):
         text = await _achecked(self.guard, message, self.source)
         with guarding():
             response = await self.engine.astream_chat(text, chat_history)
-        return _ScannedChatResponse(self, response)
+        return ScannedChatResponse(self.guard, self._record, response)
 
     def reset(self) -> None:
         """Reset the inner engine's conversation."""
@@ -254,56 +256,6 @@ class GuardedChatEngine(BaseChatEngine):
             return message
         rest = [block for block in message.blocks if not isinstance(block, TextBlock)]
         return message.model_copy(update={"blocks": ([TextBlock(text=shown)] if shown else []) + rest})
-
-
-class _ScannedChatResponse(StreamingAgentChatResponse):
-    """A chat stream that hands the consumer only scanned text.
-
-    The inner engine fills its own response from a thread or a task; this one reads it through
-    the inner response's own generators (which wait for the writer and surface its errors),
-    scans each delta, and yields what the scanner releases. ``response`` is the scanned text
-    once the stream has been read to its end.
-    """
-
-    def __init__(self, engine: GuardedChatEngine, inner: StreamingAgentChatResponse) -> None:
-        super().__init__(sources=inner.sources, source_nodes=inner.source_nodes, is_writing_to_memory=False)
-        self._engine = engine
-        self._inner = inner
-        self._scan = _Scan(engine.guard)  # opened now: the scan keeps the caller's session
-        self._started = False
-
-    def __str__(self) -> str:
-        return self.response
-
-    @property
-    def response_gen(self) -> Generator[str, None, None]:
-        """The scanned deltas of the answer (read it once; later reads yield the final text)."""
-        return self._deltas()
-
-    async def async_response_gen(self) -> AsyncGenerator[str, None]:
-        """Async twin of `response_gen`, for ``astream_chat``."""
-        if self._started:
-            yield self.response
-            return
-        self._started = True
-        async for delta in _astream(self._scan, self._inner.async_response_gen()):
-            yield delta
-        self._finish()
-
-    def _deltas(self) -> Generator[str, None, None]:
-        if self._started:
-            yield self.response
-            return
-        self._started = True
-        yield from _stream(self._scan, self._inner.response_gen)
-        self._finish()
-
-    def _finish(self) -> None:
-        self.unformatted_response = "".join(self._scan.released)
-        self.response = self.unformatted_response.strip()
-        self.is_done = True
-        if self._engine.guard.mode == "enforce":
-            self._engine._record("".join(self._scan.raw), self.response)
 
 
 # --- texts in, answers out ---------------------------------------------------------------------
@@ -384,72 +336,6 @@ def _answered(
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-# --- streams -----------------------------------------------------------------------------------
-
-
-class _Scan:
-    """One scanned stream: what came in, and what the output scanner released."""
-
-    __slots__ = ("_scan", "raw", "released")
-
-    def __init__(self, guard: aispm.Guard) -> None:
-        self._scan = guard.output.open_stream()
-        self.raw: list[str] = []
-        self.released: list[str] = []
-
-    def feed(self, chunk: str) -> str | None:
-        """Scan a chunk; the text to pass on now, or ``None``."""
-        self.raw.append(chunk)
-        out = self._scan.feed(chunk)
-        if out or self._scan.passes_through:  # monitor mode: every chunk, as it came
-            self.released.append(out)
-            return out
-        return None
-
-    def close(self) -> str | None:
-        """End the stream (reporting its decision); the last text to pass on, or ``None``."""
-        tail = self._scan.close()
-        if tail:
-            self.released.append(tail)
-            return tail
-        return None
-
-    def abandon(self) -> None:
-        """Report what was scanned when the consumer stopped early or the stream failed."""
-        with contextlib.suppress(aispm.Blocked):
-            self._scan.close()
-
-
-def _stream(scan: _Scan, chunks: Iterator[str]) -> Generator[str, None, None]:
-    """Yield the scanned text of ``chunks``; each step of the inner stream runs as guarded."""
-    try:
-        with contextlib.closing(guarded_steps(chunks)) as steps:
-            for chunk in steps:
-                out = scan.feed(chunk)
-                if out is not None:
-                    yield out
-        tail = scan.close()
-        if tail is not None:
-            yield tail
-    finally:
-        scan.abandon()
-
-
-async def _astream(scan: _Scan, chunks: AsyncIterator[str]) -> AsyncGenerator[str, None]:
-    """Async twin of `_stream`."""
-    try:
-        async with contextlib.aclosing(aguarded_steps(chunks)) as steps:
-            async for chunk in steps:
-                out = scan.feed(chunk)
-                if out is not None:
-                    yield out
-        tail = scan.close()
-        if tail is not None:
-            yield tail
-    finally:
-        scan.abandon()
 
 
 def guard_query_engine(guard: aispm.Guard, engine: BaseQueryEngine, *, source: str = "user") -> GuardedQueryEngine:

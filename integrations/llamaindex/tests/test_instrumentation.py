@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-from aispm_llamaindex import _memo, instrumentation
+from aispm_llamaindex import _memo, _spans, instrumentation
 from aispm_llamaindex._scope import guarding
 from aispm_llamaindex.instrumentation import AispmEventHandler, AispmSpanHandler, Instrumentation, instrument
 from llama_index.core import Document, VectorStoreIndex
@@ -188,9 +188,9 @@ class FakePostprocessor(BaseNodePostprocessor):
 @pytest.fixture
 def wrappers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the handler take the stand-ins above for this package's enforcing wrappers."""
-    monkeypatch.setitem(instrumentation._ENFORCING, "llm", (__name__, "FakeGuardedLLM"))
-    monkeypatch.setitem(instrumentation._ENFORCING, "tool", (__name__, "FakeGuardedTool"))
-    monkeypatch.setitem(instrumentation._ENFORCING, "postprocessor", (__name__, "FakePostprocessor"))
+    monkeypatch.setitem(_spans._ENFORCING, "llm", (__name__, "FakeGuardedLLM"))
+    monkeypatch.setitem(_spans._ENFORCING, "tool", (__name__, "FakeGuardedTool"))
+    monkeypatch.setitem(_spans._ENFORCING, "postprocessor", (__name__, "FakePostprocessor"))
 
 
 def get_note(ctx: Context, topic: str) -> str:

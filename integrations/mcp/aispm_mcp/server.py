@@ -36,6 +36,8 @@ What it cannot do: proofs are bound to one call but are not one-time (the same c
 replayed within the proof's ``max_age``); roles and groups of the user do not travel with the
 delegation (the session has none); image, audio and blob contents and ``resource_link`` items
 pass unscanned; a result's ``_meta`` is not scanned.
+
+What is scanned, and how, is in `aispm_mcp._server_scan`.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import aispm
 
 from ._meta import DELEGATION_KEY, PROOF_CALL, PROOF_KEY, call_digest
+from ._server_scan import ResultScan, Withheld, arguments_allowed
 
 try:
     from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -84,12 +87,6 @@ _MALFORMED: Final = "malformed"
 """Stands in for a delegation that is not a string: the verifier refuses it as ``malformed``."""
 
 _MAX_TOKEN_CHARS: Final = 1 << 16  # the verifier refuses long tokens itself; this bounds the decoding here
-_MAX_TEXTS: Final = 1000  # distinct texts scanned in one result; more is withheld (fail closed)
-_MAX_DEPTH: Final = 64  # nesting of the structured content scanned; deeper is withheld (fail closed)
-
-
-class _Withheld(Exception):
-    """A result that cannot be scanned whole (too many texts, too deep): it is refused."""
 
 
 class AispmServerMiddleware:
@@ -211,7 +208,7 @@ class AispmServerMiddleware:
         enforce = self._guard.mode == "enforce"
         with ExitStack() as sessions:
             refused = self._enter(sessions, name, arguments, meta)
-            if self._scan_arguments and not self._arguments_allowed(tool, arguments) and enforce:
+            if self._scan_arguments and not arguments_allowed(self._guard, tool, arguments) and enforce:
                 return self._denied()
             try:
                 await self._guard.tools.aauthorize(tool, arguments)
@@ -273,15 +270,6 @@ class AispmServerMiddleware:
             return None  # a proof signed for another call: a replay
         return verified
 
-    # -- arguments ----------------------------------------------------------------------------------
-
-    def _arguments_allowed(self, tool: str, arguments: Mapping[str, Any]) -> bool:
-        """Check every string of the arguments as one text from an agent; True when allowed (or empty)."""
-        texts = _strings(arguments)
-        if not texts:
-            return True
-        return self._guard.prompt.check("\n".join(texts), source="agent", origin=tool).allowed
-
     # -- results ------------------------------------------------------------------------------------
 
     def _scanned(self, result: HandlerResult) -> HandlerResult:
@@ -293,12 +281,12 @@ class AispmServerMiddleware:
         )
         if not isinstance(wire, dict):
             return result
-        scan = _ResultScan(self._guard)
+        scan = ResultScan(self._guard)
         try:
             content = wire.get("content")
             new_content = [scan.item(item) for item in content] if isinstance(content, list) else content
             structured = scan.value(wire["structuredContent"], 0) if "structuredContent" in wire else None
-        except _Withheld:
+        except Withheld:
             scan.denied = True
         if self._guard.mode == "monitor" or not (scan.denied or scan.changed):
             return result
@@ -320,74 +308,6 @@ class AispmServerMiddleware:
         if self._on_deny == "error":
             raise MCPError(DENIED_CODE, DENIED)
         return CallToolResult(content=[TextContent(text=DENIED)], is_error=True)
-
-
-class _ResultScan:
-    """One result's scan: each distinct text scanned once; whether any was redacted or denied."""
-
-    __slots__ = ("changed", "decisions", "denied", "guard")
-
-    def __init__(self, guard: aispm.Guard) -> None:
-        self.guard = guard
-        self.decisions: dict[str, aispm.TextDecision] = {}
-        self.changed = False
-        self.denied = False
-
-    def text(self, text: str) -> str:
-        if not text:
-            return text
-        decision = self.decisions.get(text)
-        if decision is None:
-            if len(self.decisions) >= _MAX_TEXTS:
-                raise _Withheld
-            decision = self.decisions[text] = self.guard.output.scan(text)
-        if not decision.allowed:
-            self.denied = True
-            return ""
-        if decision.text != text:
-            self.changed = True
-        return decision.text
-
-    def item(self, item: Any) -> Any:
-        """A content item with its text scanned (text content and embedded text resources)."""
-        if not isinstance(item, dict):
-            return item
-        kind = item.get("type")
-        if kind == "text" and isinstance(item.get("text"), str):
-            return {**item, "text": self.text(item["text"])}
-        resource = item.get("resource")
-        if kind == "resource" and isinstance(resource, dict) and isinstance(resource.get("text"), str):
-            return {**item, "resource": {**resource, "text": self.text(resource["text"])}}
-        return item
-
-    def value(self, value: Any, depth: int) -> Any:
-        """A JSON value with every string scanned (keys are kept as they are)."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict | list) and depth >= _MAX_DEPTH:
-            raise _Withheld
-        if isinstance(value, dict):
-            return {k: self.value(v, depth + 1) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.value(v, depth + 1) for v in value]
-        return value
-
-
-def _strings(value: Any) -> list[str]:
-    """Every string in a JSON value, keys included, depth first (iterative: no recursion limit)."""
-    found: list[str] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, Mapping):
-            for key, inner in reversed(list(item.items())):
-                stack.append(inner)
-                stack.append(key)
-        elif isinstance(item, list | tuple):
-            stack.extend(reversed(item))
-    return found
 
 
 def _claimed_subject(token: str) -> str | None:
