@@ -12,9 +12,9 @@ Start with `Guard`::
 `Policy` are imported on first use, which is when those costs are paid.
 """
 
-import importlib as _importlib
 import typing as _typing
 
+from ._lazy import lazy_exports as _lazy_exports
 from ._version import __version__ as __version__
 from .decisions import Action as Action
 from .decisions import Decision as Decision
@@ -93,15 +93,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # PEP 562: import the heavy public names (pydantic, OpenTelemetry) on first use.
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aispm' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(  # PEP 562: the heavy public names (pydantic, OpenTelemetry) on first use
+    __name__, _LAZY, globals()
+)

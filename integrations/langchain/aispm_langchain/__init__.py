@@ -14,8 +14,9 @@ docs/integrations/langchain.md. Names are imported on first use: the middleware'
 imports ``langchain``, the rest only ``langchain-core``.
 """
 
-import importlib as _importlib
 from typing import TYPE_CHECKING
+
+from aispm._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from ._config import CONFIG_KEYS as CONFIG_KEYS
@@ -53,14 +54,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aispm_langchain' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())

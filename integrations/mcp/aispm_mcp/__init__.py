@@ -17,8 +17,9 @@ Every decision is an OpenTelemetry span in the same trace as mcp's own spans. Se
 docs/integrations/mcp.md. Names are imported on first use.
 """
 
-import importlib as _importlib
 from typing import TYPE_CHECKING
+
+from aispm._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from ._meta import DELEGATION_KEY as DELEGATION_KEY
@@ -50,14 +51,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aispm_mcp' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
