@@ -196,3 +196,36 @@ class _Guarding:
         qualified = f"{self.server}.{name}"
         if self.guard.tools.suspended.get(qualified) == _listing.CHANGED:
             self.guard.tools.resume(qualified)
+
+
+class _Guarded:
+    """What both guarded clients show of their `_Guarding`: one definition for the session and the proxy."""
+
+    _aispm: _Guarding
+
+    @property
+    def guard(self) -> aispm.Guard:
+        """The guard that decides."""
+        return self._aispm.guard
+
+    @property
+    def server(self) -> str:
+        """The server's name, the prefix of its tools' qualified names."""
+        return self._aispm.server
+
+    @property
+    def pins(self) -> ToolPins:
+        """Where tool definitions are pinned."""
+        return self._aispm.pins
+
+    def approve_tool(self, name: str) -> None:
+        """Trust the definition of tool ``name`` as last listed: re-pin it and resume it.
+
+        Lifts an ``mcp.tool_changed`` suspension only: a tool whose text is poisoned stays
+        suspended (the next listing checks it again).
+
+        Raises:
+            KeyError: The tool was not listed on this connection.
+            OSError: The pin could not be saved.
+        """
+        self._aispm.approve(name)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import aispm
 from aispm.identity import AgentIdentity
 
-from ._guarding import OnChange, OnDeny, _Guarding
+from ._guarding import OnChange, OnDeny, _Guarded, _Guarding
 from .pins import ToolPins
 
 try:
@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - the extra is installed in every test e
 __all__ = ["GuardedClient"]
 
 
-class GuardedClient:
+class GuardedClient(_Guarded):
     """A guarded proxy for an ``mcp.Client``: tool listings screened, tool calls guarded.
 
     ``mcp.Client`` builds its own ``ClientSession``, so it is wrapped rather than subclassed:
@@ -97,21 +97,6 @@ class GuardedClient:
     def client(self) -> Client:
         """The wrapped client; calling it directly bypasses the guard."""
         return self._client
-
-    @property
-    def guard(self) -> aispm.Guard:
-        """The guard that decides."""
-        return self._aispm.guard
-
-    @property
-    def server(self) -> str:
-        """The server's name, the prefix of its tools' qualified names."""
-        return self._aispm.server
-
-    @property
-    def pins(self) -> ToolPins:
-        """Where this client pins tool definitions."""
-        return self._aispm.pins
 
     async def __aenter__(self) -> Self:
         """Connect (as ``mcp.Client``) and record the server in the guard's inventory."""
@@ -191,10 +176,6 @@ class GuardedClient:
             )
 
         return await self._aispm.call_tool(name, arguments, read_timeout_seconds, meta, send)
-
-    def approve_tool(self, name: str) -> None:
-        """As `GuardedClientSession.approve_tool`."""
-        self._aispm.approve(name)
 
 
 def _describe(server: object) -> tuple[str, str]:

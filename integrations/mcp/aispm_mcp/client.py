@@ -46,7 +46,7 @@ from typing import Any, Literal, overload
 import aispm
 from aispm.identity import AgentIdentity
 
-from ._guarding import MAX_PAGES, OnChange, OnDeny, _Guarding
+from ._guarding import MAX_PAGES, OnChange, OnDeny, _Guarded, _Guarding
 from ._proxy import GuardedClient
 from ._results import DENIED, ERROR_KEY, FAILED, WITHHELD, Failure
 from .pins import ToolPins
@@ -87,7 +87,7 @@ _RAW_LISTING: ContextVar[bool] = ContextVar("aispm_mcp_raw_listing", default=Fal
 """Set while mcp lists tools inside a guarded call (to validate structured content): not the agent's listing."""
 
 
-class GuardedClientSession(ClientSession):
+class GuardedClientSession(_Guarded, ClientSession):
     """An mcp `ClientSession` whose tool listings are screened and whose tool calls are guarded.
 
     Construct it as a ``ClientSession`` (``GuardedClientSession(read, write, ...)``; every
@@ -145,21 +145,6 @@ class GuardedClientSession(ClientSession):
             call_timeout=call_timeout,
         )
         super().__init__(*args, **kwargs)
-
-    @property
-    def guard(self) -> aispm.Guard:
-        """The guard that decides."""
-        return self._aispm.guard
-
-    @property
-    def server(self) -> str:
-        """The server's name, the prefix of its tools' qualified names."""
-        return self._aispm.server
-
-    @property
-    def pins(self) -> ToolPins:
-        """Where this session pins tool definitions."""
-        return self._aispm.pins
 
     def adopt(self, result: InitializeResult | DiscoverResult) -> None:
         """Install the negotiated state (as ``ClientSession.adopt``) and record the server in the inventory.
@@ -297,15 +282,3 @@ class GuardedClientSession(ClientSession):
                 _RAW_LISTING.reset(token)
 
         return await self._aispm.call_tool(name, arguments, read_timeout_seconds, meta, send)
-
-    def approve_tool(self, name: str) -> None:
-        """Trust the definition of tool ``name`` as last listed: re-pin it and resume it.
-
-        Lifts an ``mcp.tool_changed`` suspension only: a tool whose text is poisoned stays
-        suspended (the next listing checks it again).
-
-        Raises:
-            KeyError: The tool was not listed on this session.
-            OSError: The pin could not be saved.
-        """
-        self._aispm.approve(name)
