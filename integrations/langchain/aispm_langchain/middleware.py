@@ -30,14 +30,12 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aispm
+from aispm._session_memo import DecisionMemo, MemoKey
 
 from ._config import session_from_config
 from ._messages import content_texts, source_of
@@ -66,7 +64,6 @@ _MEMO_SIZE = 2048
 
 ModelResult = ModelResponse[Any] | AIMessage | ExtendedModelResponse[Any]
 ToolResult = ToolMessage | Command[Any]
-_Key = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +74,7 @@ class _Text:
     text: str
     source: str
     origin: str | None
-    key: _Key | None  # see `_key`
+    key: MemoKey | None  # its key in the session's memo (none outside a session)
 
 
 class AispmMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
@@ -113,8 +110,7 @@ class AispmMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         # Each model call resends the whole conversation: a text already decided in this
         # session (a message, a tool result) is not decided, reported or counted towards the
         # session's risk again. Keys hold a hash of the text, never the text.
-        self._memo: OrderedDict[_Key, aispm.TextDecision] = OrderedDict()
-        self._lock = threading.Lock()
+        self._memo = DecisionMemo(_MEMO_SIZE)
 
     @property
     def name(self) -> str:
@@ -247,32 +243,22 @@ class AispmMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         for index, message in messages:
             source, origin = source_of(message)
             found.extend(
-                _Text(index, t, source, origin, _key(t, source, origin)) for t in content_texts(message.content)
+                _Text(index, t, source, origin, DecisionMemo.key(source, origin, t))
+                for t in content_texts(message.content)
             )
         return found
 
-    def _memo_get(self, key: _Key | None) -> aispm.TextDecision | None:
-        if key is None:
-            return None
-        with self._lock:
-            decision = self._memo.get(key)
-            if decision is not None:
-                self._memo.move_to_end(key)
-            return decision
+    def _memo_get(self, key: MemoKey | None) -> aispm.TextDecision | None:
+        return self._memo.get(key)
 
-    def _remember(self, key: _Key | None, decision: aispm.TextDecision) -> aispm.TextDecision:
-        if key is None:
-            return decision
-        with self._lock:
-            self._memo[key] = decision
-            while len(self._memo) > _MEMO_SIZE:
-                self._memo.popitem(last=False)
+    def _remember(self, key: MemoKey | None, decision: aispm.TextDecision) -> aispm.TextDecision:
+        self._memo.put(key, decision)
         return decision
 
     def _remember_tool_result(self, name: str, texts: list[str], decisions: list[aispm.TextDecision]) -> None:
         """Remember the decisions on a tool's result, so it is not decided again when it re-enters the model."""
         for text, decision in zip(texts, decisions, strict=True):
-            self._remember(_key(text, "tool", name), decision)
+            self._remember(DecisionMemo.key("tool", name, text), decision)
 
     def _redacted(
         self, request: ModelRequest[Any], texts: list[_Text], decisions: list[aispm.TextDecision]
@@ -336,15 +322,6 @@ class AispmMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             return result
         content = _with_texts(result.content, [d.text for d in scanned])
         return result.model_copy(update={"content": content})
-
-
-def _key(text: str, source: str, origin: str | None) -> _Key | None:
-    """Memo key of a text in the current session: the session, the source, a hash (never the text); none outside one."""
-    session = aispm.current_session()
-    if session is None:  # nothing accumulates outside a session: every call is reported
-        return None
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    return session.id, source, origin or "", digest
 
 
 def _config(request: ModelRequest[Any] | ToolCallRequest) -> Mapping[str, Any] | None:
